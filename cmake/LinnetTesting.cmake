@@ -1,0 +1,13 @@
+find_package(GTest REQUIRED)
+
+# linnet_add_test(NAME SOURCES a.cpp b.cpp LIBS lib1 lib2 [LABELS l1 l2])
+# One gtest binary per call, registered with ctest. On cross builds ctest runs it
+# through CMAKE_CROSSCOMPILING_EMULATOR (qemu-aarch64 -cpu <board cpu>).
+function(linnet_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main linnet_warnings)
+  target_compile_definitions(${name} PRIVATE LINNET_SHARED_DIR="${LINNET_SHARED_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+endfunction()

@@ -1,0 +1,45 @@
+// linnet: the device binary. `linnet <command> [args]`; `linnet help` lists commands.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace linnet::cli {
+
+// Defined in cmd_<name>.cpp.
+// (keep this list and the table below in the same order)
+
+namespace {
+
+int run_help(Args);
+
+constexpr Command kCommands[] = {
+    {"help", "list the commands", run_help},
+};
+
+int run_help(Args) {
+  std::printf("usage: linnet <command> [args]\n\ncommands:\n");
+  for (const Command& c : kCommands) {
+    std::printf("  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                static_cast<int>(c.summary.size()), c.summary.data());
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::span<const Command> commands() { return kCommands; }
+
+}  // namespace linnet::cli
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) return linnet::cli::commands()[0].run({});
+  for (const auto& c : linnet::cli::commands()) {
+    if (c.name == args[0]) return c.run(linnet::cli::Args(args).subspan(1));
+  }
+  std::fprintf(stderr, "linnet: unknown command '%.*s' (try 'linnet help')\n",
+               static_cast<int>(args[0].size()), args[0].data());
+  return 2;
+}
