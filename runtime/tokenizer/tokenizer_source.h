@@ -33,6 +33,12 @@ struct TokenizerSource {
   std::int32_t im_end_id = -1;
   std::int32_t think_id = -1;
   std::int32_t end_think_id = -1;
+  // Which normalizer and pre-tokenizer the tokenizer applies (the bundle's Tokenizer
+  // table fields). normalizer: "NFC" or "none"; pre_tokenizer: "qwen3.5" (the split
+  // regex of ../shared/docs/qwen35-reference.md) or "qwen2" (the same without \p{M}).
+  // Empty means the Qwen3.5 choice ("NFC", "qwen3.5").
+  std::string_view normalizer;
+  std::string_view pre_tokenizer;
 };
 
 }  // namespace linnet
