@@ -1,0 +1,53 @@
+// The one interface the executor uses for every linear layer (projections, MLP, head).
+// The implementation is chosen per weight when the executor is created
+// (create_linear_kernel); today that is the reference (kernels/reference/linear_ref.h,
+// dequantizing on the fly). A fast backend (XNNPACK) plugs in behind the same interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "bundle/model_view.h"
+#include "core/result.h"
+
+namespace linnet::kernels {
+
+struct LinearOptions {
+  int max_rows = 1;  // the largest T a run() will be given
+  int threads = 1;
+};
+
+// A linear layer bound to one weight W [N, K]: y[T, N] = x[T, K] W^T.
+// The weight view must outlive the kernel (it points into the mapped bundle).
+class LinearKernel {
+ public:
+  virtual ~LinearKernel() = default;
+
+  // x [rows, K], y [rows, N], row-major, caller-owned, used only during the call;
+  // 1 <= rows <= LinearOptions::max_rows. Never allocates.
+  virtual Status run(const float* x, int rows, float* y) = 0;
+
+  // Only chosen rows of W for one input vector (the classify head reads a few of V rows):
+  // y[i] = W[out_rows[i], :] . x, x [K], y [out_rows.size()]. Rows must be in [0, N).
+  virtual Status run_rows(const float* x, std::span<const std::int32_t> out_rows, float* y) = 0;
+
+  virtual const char* implementation() const = 0;  // e.g. "reference"
+
+  std::int64_t out_features() const { return weight_.rows(); }
+  std::int64_t in_features() const { return weight_.cols(); }
+  const TensorView& weight() const { return weight_; }
+
+ protected:
+  explicit LinearKernel(const TensorView& weight) : weight_(weight) {}
+
+ private:
+  TensorView weight_;
+};
+
+// Chooses and prepares the implementation for `weight` (rank 2, any bundle dtype).
+// Errors on an unsupported dtype or malformed view.
+Result<std::unique_ptr<LinearKernel>> create_linear_kernel(const TensorView& weight,
+                                                           const LinearOptions& options);
+
+}  // namespace linnet::kernels

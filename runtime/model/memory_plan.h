@@ -1,0 +1,47 @@
+// The executor's memory plan: computed from the model's hyper-parameters, the context
+// length and the thread count before anything is allocated; the executor then allocates
+// exactly plan.total_bytes once (runtime/model/arena.h) and nothing on the token path.
+// The converter's `inspect` and `linnet info` print it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "bundle/model_view.h"
+#include "core/result.h"
+
+namespace linnet {
+
+struct ExecutorOptions {
+  int context_length = 4096;  // maximum positions (KV cache rows); <= max_position_embeddings
+  int threads = 1;            // worker threads (per-thread scratch is planned for each)
+  // A forward() of many tokens runs through the layers in micro-batches of at most this many
+  // tokens (the activation buffers are [batch_tokens, ...]); the DeltaNet inside a
+  // micro-batch is chunked by 64. Results do not depend on it beyond float32 rounding.
+  int batch_tokens = 128;
+};
+
+// One named region of the arena (offsets are multiples of kArenaAlignment).
+struct MemoryRegion {
+  std::string name;         // "kv_cache", "conv_state", "recurrent_state", "activations", "scratch"
+  std::string description;  // what it holds, with shapes
+  std::size_t offset = 0;   // bytes from the arena start
+  std::size_t bytes = 0;
+};
+
+struct MemoryPlan {
+  ExecutorOptions options;
+  std::vector<MemoryRegion> regions;  // in arena order
+  std::size_t total_bytes = 0;        // the single allocation
+
+  const MemoryRegion* find(const std::string& name) const;
+  // A table, one region a line plus the total, for `inspect` / `info`.
+  std::string to_string() const;
+};
+
+// Validates the options against the model (context_length in [1, max_position_embeddings]
+// when that is set, threads >= 1, batch_tokens >= 1) and lists every region with its bytes.
+Result<MemoryPlan> plan_memory(const HyperParams& hp, const ExecutorOptions& options);
+
+}  // namespace linnet
