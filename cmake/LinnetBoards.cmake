@@ -32,14 +32,18 @@ list(SORT LINNET_ALL_BOARDS)
 set(rows "")
 foreach(bf IN LISTS LINNET_ALL_BOARDS)
   get_filename_component(bname "${bf}" NAME_WE)
+  foreach(key IN ITEMS cpu cflags qemu_cpu threads ram_gib serial_device bandwidth_gbps bandwidth_source cpu_features)
+    unset(B_${key})
+  endforeach()
   linnet_read_board("${bf}" B)
-  if(NOT DEFINED B_bandwidth_gbps)
-    set(B_bandwidth_gbps 0)
-  endif()
+  foreach(key IN ITEMS cpu threads serial_device bandwidth_gbps bandwidth_source)
+    if("${B_${key}}" STREQUAL "")
+      message(FATAL_ERROR "${bf}: missing '${key} = ...'")
+    endif()
+  endforeach()
   string(REPLACE "\"" "\\\"" B_bandwidth_source "${B_bandwidth_source}")
-  string(APPEND rows "    {\"${bname}\", \"${B_cpu}\", ${B_threads}, ${B_bandwidth_gbps}, \"${B_serial_device}\", \"${B_bandwidth_source}\"},\n")
-  unset(B_bandwidth_gbps)
-  unset(B_bandwidth_source)
+  string(APPEND rows "    {\"${bname}\", \"${B_cpu}\", ${B_threads}, ${B_bandwidth_gbps}, \"${B_serial_device}\", \"${B_bandwidth_source}\",\n"
+                    "     \"${B_cpu_features}\", \"${B_qemu_cpu}\", \"${B_ram_gib}\"},\n")
 endforeach()
 set(LINNET_GENERATED_INCLUDE "${CMAKE_BINARY_DIR}/generated")
 file(CONFIGURE OUTPUT "${LINNET_GENERATED_INCLUDE}/linnet/boards_generated.h" CONTENT
@@ -55,6 +59,9 @@ struct BoardProfile {
   double bandwidth_gbps;  // effective memory bandwidth for LLM decode
   std::string_view serial_device;
   std::string_view bandwidth_source;
+  std::string_view cpu_features;  // space-separated, the CPU's full set among asimd dotprod fp16 i8mm bf16 sve
+  std::string_view qemu_cpu;      // qemu-aarch64 -cpu model the tests run under (empty for the host)
+  std::string_view ram_gib;       // space-separated RAM sizes the board is sold with
 };
 inline constexpr BoardProfile kBoards[] = {
 ${rows}};
@@ -65,5 +72,8 @@ inline constexpr std::string_view kBuildBoard = \"${LINNET_BOARD}\";
 # Cross builds run their tests under user-mode emulation with the board's CPU model
 # (-L / : the arm64 multiarch loader and libraries live in the build root's /).
 if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  if(NOT LINNET_BOARD_qemu_cpu)
+    message(FATAL_ERROR "${LINNET_BOARD_FILE}: a cross-compiled board needs 'qemu_cpu = ...'")
+  endif()
   set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L / -cpu ${LINNET_BOARD_qemu_cpu})
 endif()
