@@ -64,6 +64,11 @@ class BumpAllocator {
   // Moves the offset to the next alignment boundary (region starts).
   void align();
   std::size_t used() const { return used_; }
+  // Moves the offset back to an earlier used() value, so that buffers that are never live
+  // at the same time can share bytes (e.g. the DeltaNet, attention and MLP buffers).
+  void rewind(std::size_t offset) { used_ = offset < used_ ? offset : used_; }
+  // Moves the offset forward to `offset` (the end of the largest of several overlays).
+  void advance_to(std::size_t offset) { used_ = offset > used_ ? offset : used_; }
   bool overflowed() const { return overflowed_; }
 
  private:

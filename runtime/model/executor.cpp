@@ -1,0 +1,531 @@
+#include "model/executor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/linear.h"
+#include "kernels/reference/activations_ref.h"
+#include "kernels/reference/attention_ref.h"
+#include "kernels/reference/conv1d_ref.h"
+#include "kernels/reference/embedding_ref.h"
+#include "kernels/reference/gated_delta_ref.h"
+#include "kernels/reference/rmsnorm_ref.h"
+#include "kernels/reference/rope_ref.h"
+#include "model/arena.h"
+#include "model/executor_buffers.h"
+
+namespace linnet {
+namespace {
+
+using kernels::LinearKernel;
+
+std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+
+// The decode step keeps [dv] temporaries on the stack (kernels/reference/gated_delta_ref.cpp).
+constexpr int kMaxValueDim = 512;
+
+// ---- create-time validation ------------------------------------------------------------
+
+Status expect_shape(const TensorView& t, std::initializer_list<std::int64_t> shape, const std::string& what) {
+  if (!t.present()) return Error(ErrorCode::kCorrupt, what + ": tensor missing");
+  bool ok = t.rank == static_cast<int>(shape.size());
+  int i = 0;
+  for (std::int64_t d : shape) ok = ok && t.shape[static_cast<std::size_t>(i++)] == d;
+  if (!ok) {
+    std::string want, got;
+    for (std::int64_t d : shape) want += std::to_string(d) + " ";
+    for (int j = 0; j < t.rank; ++j) got += std::to_string(t.shape[static_cast<std::size_t>(j)]) + " ";
+    return Error(ErrorCode::kCorrupt, what + ": shape [" + got + "] where [" + want + "] is expected");
+  }
+  return ok_status();
+}
+
+// Small tensors (norm weights, conv, gates) are read directly as float32.
+Status expect_f32(const TensorView& t, std::initializer_list<std::int64_t> shape, const std::string& what) {
+  LINNET_TRY(expect_shape(t, shape, what));
+  if (t.dtype != DType::kF32) return Error(ErrorCode::kUnsupported, what + ": must be F32");
+  if (t.data_bytes < static_cast<std::size_t>(t.elements()) * sizeof(float))
+    return Error(ErrorCode::kCorrupt, what + ": data smaller than its shape");
+  return ok_status();
+}
+
+Status check_hyper_params(const HyperParams& hp) {
+  auto bad = [](const std::string& m) { return Error(ErrorCode::kUnsupported, "hyper-parameters: " + m); };
+  if (hp.hidden_size < 1 || hp.intermediate_size < 1 || hp.vocab_size < 1 || hp.num_layers < 1)
+    return bad("sizes must be positive");
+  if (hp.layer_types.size() != sz(hp.num_layers)) return bad("layer_types does not have num_layers entries");
+  bool any_linear = false, any_attention = false;
+  for (LayerKind k : hp.layer_types) (k == LayerKind::kFullAttention ? any_attention : any_linear) = true;
+  if (any_attention) {
+    if (hp.num_attention_heads < 1 || hp.num_key_value_heads < 1 || hp.head_dim < 1 ||
+        hp.num_attention_heads % hp.num_key_value_heads != 0)
+      return bad("attention heads must be positive and a multiple of the KV heads");
+    const int rot = hp.rotary_dim();
+    if (rot < 0 || rot % 2 != 0 || rot > hp.head_dim) return bad("rotary dim must be even and <= head_dim");
+  }
+  if (any_linear) {
+    if (hp.linear_num_key_heads < 1 || hp.linear_num_value_heads < 1 || hp.linear_key_head_dim < 1 ||
+        hp.linear_value_head_dim < 1 || hp.linear_num_value_heads % hp.linear_num_key_heads != 0)
+      return bad("DeltaNet heads must be positive, value heads a multiple of key heads");
+    if (hp.linear_value_head_dim > kMaxValueDim) return bad("DeltaNet value dim above 512");
+    if (hp.linear_conv_kernel_dim < 1) return bad("conv kernel must be >= 1");
+  }
+  return ok_status();
+}
+
+struct LayerKernels {
+  std::unique_ptr<LinearKernel> in_proj_qkv, in_proj_z, in_proj_b, in_proj_a, out_proj;  // DeltaNet
+  std::unique_ptr<LinearKernel> q_proj, k_proj, v_proj, o_proj;                          // attention
+  std::unique_ptr<LinearKernel> gate_proj, up_proj, down_proj;                           // MLP
+};
+
+// Magic "LNST" and version of the state snapshot.
+constexpr std::uint32_t kStateMagic = 0x54534e4cu;
+constexpr std::uint32_t kStateVersion = 1;
+
+// Fixed header of a snapshot; the model dimensions make a blob from another model fail.
+struct StateHeader {
+  std::uint32_t magic;
+  std::uint32_t version;
+  std::int32_t position;
+  std::int32_t has_last_hidden;
+  std::int32_t dims[10];  // L, D, C, K, Hv, dk, dv, Hkv, hd, V
+};
+
+}  // namespace
+
+struct Executor::Impl {
+  const ModelWeights* weights = nullptr;  // not owned; outlives the executor
+  HyperParams hp;
+  ExecutorOptions options;
+  MemoryPlan plan;
+  Arena arena;
+  ExecutorBuffers buf;
+  std::vector<LayerKernels> layer_kernels;
+  std::unique_ptr<LinearKernel> head;
+  int position = 0;
+  bool has_last_hidden = false;
+  HiddenObserver observer;
+
+  explicit Impl(Arena a) : arena(std::move(a)) {}
+
+  void observe(int stage, int first_position, int count, const float* hidden) const {
+    if (observer)
+      observer(stage, first_position, count,
+               std::span<const float>(hidden, sz(count) * sz(hp.hidden_size)));
+  }
+
+  Status run_batch(std::span<const std::int32_t> tokens, int first_position, bool last_batch,
+                   LogitsMode mode, float* logits);
+  Status deltanet(std::size_t layer, int n);
+  Status attention(std::size_t layer, int n, int first_position);
+  Status mlp(std::size_t layer, int n);
+  void state_header(StateHeader& h) const;
+};
+
+// ---- one micro-batch through the stack -------------------------------------------------
+// x [n, D] = embed(tokens); per layer: x += Mixer(RMSNorm_in(x)); x += MLP(RMSNorm_post(x)).
+
+Status Executor::Impl::run_batch(std::span<const std::int32_t> tokens, int first_position,
+                                 bool last_batch, LogitsMode mode, float* logits) {
+  const int n = static_cast<int>(tokens.size());
+  const int D = hp.hidden_size;
+  const std::size_t rows_d = sz(n) * sz(D);
+  kernels::embedding_lookup_ref(weights->embed_tokens, tokens, buf.residual);
+  observe(0, first_position, n, buf.residual);
+
+  for (std::size_t l = 0; l < weights->layers.size(); ++l) {
+    const LayerWeights& lw = weights->layers[l];
+    kernels::rmsnorm_ref(buf.residual, lw.input_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps, buf.normed);
+    if (lw.kind == LayerKind::kLinearAttention)
+      LINNET_TRY(deltanet(l, n));
+    else
+      LINNET_TRY(attention(l, n, first_position));
+    for (std::size_t i = 0; i < rows_d; ++i) buf.residual[i] += buf.mixer_out[i];
+    kernels::rmsnorm_ref(buf.residual, lw.post_attention_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps,
+                         buf.normed);
+    LINNET_TRY(mlp(l, n));
+    for (std::size_t i = 0; i < rows_d; ++i) buf.residual[i] += buf.mixer_out[i];
+    observe(static_cast<int>(l) + 1, first_position, n, buf.residual);
+  }
+
+  const int final_stage = hp.num_layers + 1;
+  const float* final_norm = weights->norm.f32();
+  const std::size_t V = sz(hp.vocab_size);
+  if (mode == LogitsMode::kAll) {
+    // logits rows for this micro-batch start at row first_position - (the call's first).
+    kernels::rmsnorm_ref(buf.residual, final_norm, n, D, sz(D), hp.rms_norm_eps, buf.normed);
+    observe(final_stage, first_position, n, buf.normed);
+    LINNET_TRY(head->run(buf.normed, n, logits));
+  }
+  if (last_batch) {
+    // The last position's final hidden state, kept for kLast and logits_for_rows().
+    kernels::rmsnorm_ref(buf.residual + (rows_d - sz(D)), final_norm, 1, D, sz(D), hp.rms_norm_eps,
+                         buf.last_hidden);
+    has_last_hidden = true;
+    if (mode == LogitsMode::kLast) {
+      observe(final_stage, first_position + n - 1, 1, buf.last_hidden);
+      LINNET_TRY(head->run(buf.last_hidden, 1, logits));
+    }
+  }
+  (void)V;
+  return ok_status();
+}
+
+// Gated DeltaNet mixer on buf.normed [n, D] -> buf.mixer_out [n, D].
+Status Executor::Impl::deltanet(std::size_t layer, int n) {
+  const LinearAttentionWeights& w = weights->layers[layer].linear;
+  LayerKernels& k = layer_kernels[layer];
+  LayerStateBuffers& st = buf.layers[layer];
+  const int C = hp.linear_conv_channels();
+  const int Hk = hp.linear_num_key_heads, Hv = hp.linear_num_value_heads;
+  const int dk = hp.linear_key_head_dim, dv = hp.linear_value_head_dim;
+
+  LINNET_TRY(k.in_proj_qkv->run(buf.normed, n, buf.qkv));  // [n, C]
+  LINNET_TRY(k.in_proj_z->run(buf.normed, n, buf.z));      // [n, Hv*dv]
+  LINNET_TRY(k.in_proj_b->run(buf.normed, n, buf.gate_b));  // [n, Hv]
+  LINNET_TRY(k.in_proj_a->run(buf.normed, n, buf.gate_a));  // [n, Hv]
+
+  // Causal conv over time + silu; the state keeps the last K-1 pre-conv rows.
+  kernels::causal_conv1d_silu_ref(buf.qkv, n, C, w.conv1d.f32(), hp.linear_conv_kernel_dim, st.conv_state,
+                                  buf.conv_out);
+  // Row t of conv_out: q [Hk, dk] | k [Hk, dk] | v [Hv, dv]. q = l2norm(q)/sqrt(dk), k = l2norm(k).
+  const float q_scale = 1.0f / std::sqrt(static_cast<float>(dk));
+  for (int t = 0; t < n; ++t) {
+    float* row = buf.conv_out + sz(t) * sz(C);
+    kernels::l2norm_scale_ref(row, Hk, dk, sz(dk), 1e-6f, q_scale);
+    kernels::l2norm_scale_ref(row + sz(Hk) * sz(dk), Hk, dk, sz(dk), 1e-6f, 1.0f);
+  }
+  // g = -exp(A_log) softplus(a + dt_bias) into gate_a; beta = sigmoid(b) into gate_b. [n, Hv]
+  kernels::gated_delta_gates_ref(buf.gate_a, buf.gate_b, w.a_log.f32(), w.dt_bias.f32(), n, Hv, buf.gate_a,
+                                 buf.gate_b);
+
+  const kernels::GatedDeltaShape shape{Hk, Hv, dk, dv};
+  if (n == 1)
+    kernels::gated_delta_decode_ref(shape, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state, buf.core);
+  else
+    kernels::gated_delta_prefill_ref(shape, n, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state,
+                                     buf.core, buf.delta_scratch);
+
+  // o = RMSNormGated(o per head, z per head): [n*Hv rows of dv], then out_proj.
+  kernels::rmsnorm_gated_ref(buf.core, buf.z, w.norm.f32(), n * Hv, dv, sz(dv), hp.rms_norm_eps, buf.core);
+  return k.out_proj->run(buf.core, n, buf.mixer_out);
+}
+
+// Gated attention mixer on buf.normed [n, D] -> buf.mixer_out [n, D]; tokens at positions
+// first_position .. first_position + n - 1 are appended to the KV cache.
+Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
+  const FullAttentionWeights& w = weights->layers[layer].attention;
+  LayerKernels& k = layer_kernels[layer];
+  LayerStateBuffers& st = buf.layers[layer];
+  const int H = hp.num_attention_heads, Hkv = hp.num_key_value_heads, hd = hp.head_dim;
+  const int ctx = options.context_length;
+  const int rot = hp.rotary_dim();
+  const std::size_t q_row = sz(H) * 2 * sz(hd);  // [H, 2*hd]: per head [query | gate]
+  const std::size_t kv_row = sz(Hkv) * sz(hd);
+
+  LINNET_TRY(k.q_proj->run(buf.normed, n, buf.q_gate));  // [n, H, 2*hd]
+  LINNET_TRY(k.k_proj->run(buf.normed, n, buf.k));       // [n, Hkv*hd]
+  LINNET_TRY(k.v_proj->run(buf.normed, n, buf.v));       // [n, Hkv*hd]
+
+  for (int t = 0; t < n; ++t) {
+    const int pos = first_position + t;
+    float* qt = buf.q_gate + sz(t) * q_row;
+    float* kt = buf.k + sz(t) * kv_row;
+    const float* vt = buf.v + sz(t) * kv_row;
+    kernels::rmsnorm_ref(qt, w.q_norm.f32(), H, hd, 2 * sz(hd), hp.rms_norm_eps, qt);  // query halves only
+    kernels::rmsnorm_ref(kt, w.k_norm.f32(), Hkv, hd, sz(hd), hp.rms_norm_eps, kt);
+    if (rot > 0) {
+      kernels::rope_cos_sin_ref(pos, rot, hp.rope_theta, buf.rope_cos, buf.rope_sin);
+      kernels::rope_apply_ref(qt, H, 2 * sz(hd), rot, buf.rope_cos, buf.rope_sin);
+      kernels::rope_apply_ref(kt, Hkv, sz(hd), rot, buf.rope_cos, buf.rope_sin);
+    }
+    // Cache row `pos` of every KV head: cache [Hkv, ctx, hd].
+    for (int h = 0; h < Hkv; ++h) {
+      const std::size_t dst = (sz(h) * sz(ctx) + sz(pos)) * sz(hd);
+      std::memcpy(st.k_cache + dst, kt + sz(h) * sz(hd), sz(hd) * sizeof(float));
+      std::memcpy(st.v_cache + dst, vt + sz(h) * sz(hd), sz(hd) * sizeof(float));
+    }
+  }
+
+  const kernels::AttentionShape shape{H, Hkv, hd};
+  if (n == 1)
+    kernels::attention_decode_ref(shape, buf.q_gate, 2 * sz(hd), st.k_cache, st.v_cache, ctx, first_position + 1,
+                                  buf.attn, buf.attn_scratch);
+  else
+    kernels::attention_prefill_ref(shape, n, first_position, buf.q_gate, q_row, 2 * sz(hd), st.k_cache,
+                                   st.v_cache, ctx, buf.attn, buf.attn_scratch);
+
+  // attn * sigmoid(gate), per head, then o_proj.
+  for (int t = 0; t < n; ++t)
+    for (int h = 0; h < H; ++h)
+      kernels::mul_sigmoid_ref(buf.attn + (sz(t) * sz(H) + sz(h)) * sz(hd),
+                               buf.q_gate + sz(t) * q_row + sz(h) * 2 * sz(hd) + sz(hd), sz(hd));
+  return k.o_proj->run(buf.attn, n, buf.mixer_out);
+}
+
+// SwiGLU MLP on buf.normed [n, D] -> buf.mixer_out [n, D]: down(silu(gate(x)) * up(x)).
+Status Executor::Impl::mlp(std::size_t layer, int n) {
+  LayerKernels& k = layer_kernels[layer];
+  LINNET_TRY(k.gate_proj->run(buf.normed, n, buf.mlp_gate));  // [n, I]
+  LINNET_TRY(k.up_proj->run(buf.normed, n, buf.mlp_up));      // [n, I]
+  kernels::swiglu_ref(buf.mlp_gate, buf.mlp_up, sz(n) * sz(hp.intermediate_size), buf.mlp_gate);
+  return k.down_proj->run(buf.mlp_gate, n, buf.mixer_out);
+}
+
+void Executor::Impl::state_header(StateHeader& h) const {
+  h.magic = kStateMagic;
+  h.version = kStateVersion;
+  h.position = position;
+  h.has_last_hidden = has_last_hidden ? 1 : 0;
+  const int dims[10] = {hp.num_layers, hp.hidden_size, hp.linear_conv_channels(), hp.linear_conv_kernel_dim,
+                        hp.linear_num_value_heads, hp.linear_key_head_dim, hp.linear_value_head_dim,
+                        hp.num_key_value_heads, hp.head_dim, hp.vocab_size};
+  std::memcpy(h.dims, dims, sizeof dims);
+}
+
+// ---- public API ------------------------------------------------------------------------
+
+Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Executor::Executor(Executor&&) noexcept = default;
+Executor& Executor::operator=(Executor&&) noexcept = default;
+Executor::~Executor() = default;
+
+Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOptions& options) {
+  const HyperParams& hp = weights.hp;
+  LINNET_TRY(check_hyper_params(hp));
+  const std::int64_t D = hp.hidden_size, I = hp.intermediate_size, V = hp.vocab_size;
+  if (weights.layers.size() != sz(hp.num_layers))
+    return Error(ErrorCode::kCorrupt, "weights have " + std::to_string(weights.layers.size()) + " layers, config " +
+                                          std::to_string(hp.num_layers));
+  LINNET_TRY(expect_shape(weights.embed_tokens, {V, D}, "embed_tokens"));
+  LINNET_TRY(expect_f32(weights.norm, {D}, "norm"));
+  const TensorView& head_view = weights.lm_head.present() ? weights.lm_head : weights.embed_tokens;
+  LINNET_TRY(expect_shape(head_view, {V, D}, "lm_head"));
+
+  MemoryPlan plan = LINNET_TRY(plan_memory(hp, options));
+  Arena arena = LINNET_TRY(Arena::create(plan.total_bytes));
+  auto impl = std::make_unique<Impl>(std::move(arena));
+  impl->weights = &weights;
+  impl->hp = hp;
+  impl->options = options;
+  impl->plan = std::move(plan);
+  BumpAllocator alloc(impl->arena.data(), impl->arena.size());
+  carve_executor_buffers(hp, options, alloc, impl->buf, nullptr);
+  if (alloc.overflowed() || alloc.used() != impl->plan.total_bytes)
+    return Error(ErrorCode::kInternal, "executor buffers do not match the memory plan");
+
+  const kernels::LinearOptions lin{options.batch_tokens, options.threads};
+  auto bind = [&](const TensorView& t, std::initializer_list<std::int64_t> shape, const std::string& what,
+                  std::unique_ptr<LinearKernel>& out) -> Status {
+    LINNET_TRY(expect_shape(t, shape, what));
+    auto kernel = kernels::create_linear_kernel(t, lin);
+    if (!kernel.ok()) return Error(kernel.error()).with_context(what);
+    out = std::move(kernel).value();
+    return ok_status();
+  };
+
+  const std::int64_t C = hp.linear_conv_channels(), Hv = hp.linear_num_value_heads;
+  const std::int64_t dv = hp.linear_value_head_dim, Kc = hp.linear_conv_kernel_dim;
+  const std::int64_t H = hp.num_attention_heads, Hkv = hp.num_key_value_heads, hd = hp.head_dim;
+  impl->layer_kernels.resize(weights.layers.size());
+  for (std::size_t l = 0; l < weights.layers.size(); ++l) {
+    const LayerWeights& lw = weights.layers[l];
+    LayerKernels& k = impl->layer_kernels[l];
+    const std::string p = "layers." + std::to_string(l) + ".";
+    if (lw.kind != hp.layer_types[l]) return Error(ErrorCode::kCorrupt, p + ": layer kind differs from layer_types");
+    LINNET_TRY(expect_f32(lw.input_layernorm, {D}, p + "input_layernorm"));
+    LINNET_TRY(expect_f32(lw.post_attention_layernorm, {D}, p + "post_attention_layernorm"));
+    LINNET_TRY(bind(lw.gate_proj, {I, D}, p + "mlp.gate_proj", k.gate_proj));
+    LINNET_TRY(bind(lw.up_proj, {I, D}, p + "mlp.up_proj", k.up_proj));
+    LINNET_TRY(bind(lw.down_proj, {D, I}, p + "mlp.down_proj", k.down_proj));
+    if (lw.kind == LayerKind::kLinearAttention) {
+      const LinearAttentionWeights& w = lw.linear;
+      const std::string q = p + "linear_attn.";
+      LINNET_TRY(bind(w.in_proj_qkv, {C, D}, q + "in_proj_qkv", k.in_proj_qkv));
+      LINNET_TRY(bind(w.in_proj_z, {Hv * dv, D}, q + "in_proj_z", k.in_proj_z));
+      LINNET_TRY(bind(w.in_proj_b, {Hv, D}, q + "in_proj_b", k.in_proj_b));
+      LINNET_TRY(bind(w.in_proj_a, {Hv, D}, q + "in_proj_a", k.in_proj_a));
+      LINNET_TRY(bind(w.out_proj, {D, Hv * dv}, q + "out_proj", k.out_proj));
+      LINNET_TRY(expect_f32(w.conv1d, {C, 1, Kc}, q + "conv1d"));
+      LINNET_TRY(expect_f32(w.dt_bias, {Hv}, q + "dt_bias"));
+      LINNET_TRY(expect_f32(w.a_log, {Hv}, q + "A_log"));
+      LINNET_TRY(expect_f32(w.norm, {dv}, q + "norm"));
+    } else {
+      const FullAttentionWeights& w = lw.attention;
+      const std::string q = p + "self_attn.";
+      LINNET_TRY(bind(w.q_proj, {H * 2 * hd, D}, q + "q_proj", k.q_proj));
+      LINNET_TRY(bind(w.k_proj, {Hkv * hd, D}, q + "k_proj", k.k_proj));
+      LINNET_TRY(bind(w.v_proj, {Hkv * hd, D}, q + "v_proj", k.v_proj));
+      LINNET_TRY(bind(w.o_proj, {D, H * hd}, q + "o_proj", k.o_proj));
+      LINNET_TRY(expect_f32(w.q_norm, {hd}, q + "q_norm"));
+      LINNET_TRY(expect_f32(w.k_norm, {hd}, q + "k_norm"));
+    }
+  }
+  {
+    auto head = kernels::create_linear_kernel(head_view, lin);
+    if (!head.ok()) return Error(head.error()).with_context("lm_head");
+    impl->head = std::move(head).value();
+    // The embedding is read row by row with the same layouts; validate it the same way.
+    auto embed = kernels::create_linear_kernel(weights.embed_tokens, lin);
+    if (!embed.ok()) return Error(embed.error()).with_context("embed_tokens");
+  }
+  return Executor(std::move(impl));
+}
+
+Status Executor::forward(std::span<const std::int32_t> tokens, LogitsMode mode, std::span<float> logits) {
+  Impl& m = *impl_;
+  const HyperParams& hp = m.hp;
+  if (tokens.empty()) return Error(ErrorCode::kInvalidArgument, "forward: no tokens");
+  if (tokens.size() > sz(m.options.context_length) ||
+      m.position + static_cast<int>(tokens.size()) > m.options.context_length)
+    return Error(ErrorCode::kOutOfRange, "forward: position " + std::to_string(m.position) + " + " +
+                                             std::to_string(tokens.size()) + " tokens exceeds the context length " +
+                                             std::to_string(m.options.context_length));
+  for (std::int32_t id : tokens)
+    if (id < 0 || id >= hp.vocab_size)
+      return Error(ErrorCode::kInvalidArgument, "forward: token id " + std::to_string(id) + " outside [0, " +
+                                                    std::to_string(hp.vocab_size) + ")");
+  const std::size_t V = sz(hp.vocab_size);
+  const std::size_t need = mode == LogitsMode::kAll ? tokens.size() * V : mode == LogitsMode::kLast ? V : 0;
+  if (logits.size() < need)
+    return Error(ErrorCode::kInvalidArgument, "forward: logits span holds " + std::to_string(logits.size()) +
+                                                  " floats, " + std::to_string(need) + " needed");
+
+  const std::size_t B = sz(m.options.batch_tokens);
+  for (std::size_t start = 0; start < tokens.size(); start += B) {
+    const std::size_t count = std::min(B, tokens.size() - start);
+    const bool last = start + count == tokens.size();
+    float* out = mode == LogitsMode::kAll ? logits.data() + start * V : logits.data();
+    Status s = m.run_batch(tokens.subspan(start, count), m.position + static_cast<int>(start), last, mode, out);
+    if (!s.ok()) {
+      // A kernel failed half-way: the state is inconsistent, start over.
+      reset();
+      return std::move(s).error();
+    }
+  }
+  m.position += static_cast<int>(tokens.size());
+  return ok_status();
+}
+
+Status Executor::logits_for_rows(std::span<const std::int32_t> rows, std::span<float> out) const {
+  const Impl& m = *impl_;
+  if (!m.has_last_hidden) return Error(ErrorCode::kFailedPrecondition, "logits_for_rows: no tokens processed yet");
+  if (out.size() < rows.size()) return Error(ErrorCode::kInvalidArgument, "logits_for_rows: output span too small");
+  for (std::int32_t r : rows)
+    if (r < 0 || r >= m.hp.vocab_size)
+      return Error(ErrorCode::kInvalidArgument, "logits_for_rows: row " + std::to_string(r) + " outside the vocabulary");
+  return m.head->run_rows(m.buf.last_hidden, rows, out.data());
+}
+
+int Executor::position() const { return impl_->position; }
+int Executor::context_length() const { return impl_->options.context_length; }
+
+void Executor::reset() {
+  Impl& m = *impl_;
+  const HyperParams& hp = m.hp;
+  const std::size_t conv = sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels());
+  const std::size_t rec = sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
+  for (LayerStateBuffers& st : m.buf.layers) {
+    if (st.conv_state != nullptr) std::memset(st.conv_state, 0, conv * sizeof(float));
+    if (st.recurrent_state != nullptr) std::memset(st.recurrent_state, 0, rec * sizeof(float));
+  }
+  m.position = 0;
+  m.has_last_hidden = false;
+}
+
+// Snapshot layout: StateHeader, then per layer in order: DeltaNet conv [K-1, C] and
+// recurrent [Hv, dk, dv]; attention K rows [0, position) of each KV head, then V rows
+// likewise; then the last final hidden [D]. All float32, native byte order.
+std::size_t Executor::state_bytes() const {
+  const Impl& m = *impl_;
+  const HyperParams& hp = m.hp;
+  std::size_t floats = sz(hp.hidden_size);
+  for (LayerKind kind : hp.layer_types) {
+    if (kind == LayerKind::kLinearAttention)
+      floats += sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels()) +
+                sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
+    else
+      floats += 2 * sz(hp.num_key_value_heads) * sz(m.position) * sz(hp.head_dim);
+  }
+  return sizeof(StateHeader) + floats * sizeof(float);
+}
+
+namespace {
+
+// Copies the state in or out: `to_blob` true copies arena -> blob.
+template <typename Byte>
+void copy_state(const HyperParams& hp, const ExecutorBuffers& buf, int position, int ctx, Byte* blob, bool to_blob) {
+  std::size_t at = sizeof(StateHeader);
+  auto move = [&](float* state, std::size_t floats) {
+    const std::size_t bytes = floats * sizeof(float);
+    if (to_blob)
+      std::memcpy(const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(blob)) + at, state, bytes);
+    else
+      std::memcpy(state, reinterpret_cast<const std::uint8_t*>(blob) + at, bytes);
+    at += bytes;
+  };
+  const std::size_t conv = sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels());
+  const std::size_t rec = sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
+  const std::size_t hd = sz(hp.head_dim);
+  for (const LayerStateBuffers& st : buf.layers) {
+    if (st.conv_state != nullptr) {
+      move(st.conv_state, conv);
+      move(st.recurrent_state, rec);
+    } else {
+      for (float* cache : {st.k_cache, st.v_cache})
+        for (int h = 0; h < hp.num_key_value_heads; ++h) move(cache + sz(h) * sz(ctx) * hd, sz(position) * hd);
+    }
+  }
+  move(buf.last_hidden, sz(hp.hidden_size));
+}
+
+}  // namespace
+
+Status Executor::save_state(std::span<std::uint8_t> out) const {
+  const Impl& m = *impl_;
+  if (out.size() < state_bytes())
+    return Error(ErrorCode::kInvalidArgument, "save_state: buffer of " + std::to_string(out.size()) + " bytes, " +
+                                                  std::to_string(state_bytes()) + " needed");
+  StateHeader h{};
+  m.state_header(h);
+  std::memcpy(out.data(), &h, sizeof h);
+  copy_state(m.hp, m.buf, m.position, m.options.context_length, out.data(), true);
+  return ok_status();
+}
+
+Status Executor::load_state(std::span<const std::uint8_t> in) {
+  Impl& m = *impl_;
+  if (in.size() < sizeof(StateHeader)) return Error(ErrorCode::kCorrupt, "load_state: blob shorter than its header");
+  StateHeader h{};
+  std::memcpy(&h, in.data(), sizeof h);
+  StateHeader mine{};
+  m.state_header(mine);
+  if (h.magic != kStateMagic || h.version != kStateVersion)
+    return Error(ErrorCode::kCorrupt, "load_state: not a Linnet state snapshot (magic/version)");
+  if (std::memcmp(h.dims, mine.dims, sizeof h.dims) != 0)
+    return Error(ErrorCode::kInvalidArgument, "load_state: snapshot is from a model with other dimensions");
+  if (h.position < 0 || h.position > m.options.context_length)
+    return Error(ErrorCode::kOutOfRange, "load_state: snapshot position " + std::to_string(h.position) +
+                                             " exceeds the context length " + std::to_string(m.options.context_length));
+  const int old_position = m.position;
+  m.position = h.position;
+  const std::size_t need = state_bytes();
+  m.position = old_position;
+  if (in.size() < need)
+    return Error(ErrorCode::kCorrupt, "load_state: blob of " + std::to_string(in.size()) + " bytes, " +
+                                          std::to_string(need) + " needed for position " + std::to_string(h.position));
+  copy_state(m.hp, m.buf, h.position, m.options.context_length, in.data(), false);
+  m.position = h.position;
+  m.has_last_hidden = h.has_last_hidden != 0;
+  return ok_status();
+}
+
+const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }
+const HyperParams& Executor::hyper_params() const { return impl_->hp; }
+void Executor::set_hidden_observer(HiddenObserver observer) { impl_->observer = std::move(observer); }
+
+}  // namespace linnet
