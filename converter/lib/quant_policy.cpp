@@ -1,0 +1,51 @@
+#include "converter/lib/quant_policy.h"
+
+#include <string>
+
+#include "bundle/bundle_format.h"
+
+namespace linnet::convert {
+
+Result<QuantMode> parse_quant_mode(std::string_view name) {
+  if (name == "f32") return QuantMode::kF32;
+  if (name == "f16") return QuantMode::kF16;
+  if (name == "q8") return QuantMode::kQ8;
+  if (name == "q4") return QuantMode::kQ4;
+  return Error(ErrorCode::kInvalidArgument, "unknown quantization '" + std::string(name) + "' (f32, f16, q8, q4)");
+}
+
+std::string_view quant_mode_name(QuantMode mode) {
+  switch (mode) {
+    case QuantMode::kF32: return "f32";
+    case QuantMode::kF16: return "f16";
+    case QuantMode::kQ8: return "q8";
+    case QuantMode::kQ4: return "q4";
+  }
+  return "?";
+}
+
+DTypeChoice choose_dtype(QuantMode mode, TensorClass cls, std::span<const std::int64_t> shape) {
+  switch (cls) {
+    case TensorClass::kNorm:
+    case TensorClass::kConv:
+    case TensorClass::kDeltaParam:
+    case TensorClass::kGateProjection:
+      return {DType::kF32, 0};
+    case TensorClass::kEmbedding:
+    case TensorClass::kLmHead:
+    case TensorClass::kLinear:
+      break;
+  }
+  switch (mode) {
+    case QuantMode::kF32: return {DType::kF32, 0};
+    case QuantMode::kF16: return {DType::kF16, 0};
+    case QuantMode::kQ8: return {DType::kQ8, 0};
+    case QuantMode::kQ4:
+      if (cls != TensorClass::kLinear) return {DType::kQ8, 0};
+      if (shape.size() == 2 && shape[1] % kQ4BlockSize == 0) return {DType::kQ4, kQ4BlockSize};
+      return {DType::kQ8, 0};
+  }
+  return {DType::kF32, 0};
+}
+
+}  // namespace linnet::convert

@@ -1,0 +1,81 @@
+// Weight encodings the bundle stores (bundle.fbs has the byte layouts), their inverses,
+// and the error measures the converter reports.
+//
+//   f16: round to nearest even; |w| > 65504 overflows and is refused.
+//   q8:  per output row n: s = max|w[n,:]| / 127, q = round(w / s) in [-127, 127];
+//        |w - q*s| <= s/2. The layout of XNNPACK's qd8_f32_qc8w (int8 [N,K], f32 scales [N]).
+//   q4:  per row n and block b of 32 along K: s = bf16(max|w[n, block]| / 7),
+//        nibble = clamp(round(w / s), -8, 7) + 8, two nibbles a byte (low nibble = even k);
+//        |w - (nibble-8)*s| <= s/2 (s rounded to bf16 first, so the bound holds for the
+//        stored scale). The layout of XNNPACK's qd8_f32_qb4w with kernel_zero_point 8.
+// An all-zero row or block gets scale 1 (XNNPACK wants positive scales) and zero codes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/result.h"
+
+namespace linnet::convert {
+
+struct Quantized {
+  std::vector<std::uint8_t> data;    // codes (q8: int8 as bytes; q4: packed nibbles)
+  std::vector<std::uint8_t> scales;  // q8: float32 [N]; q4: bf16 [N, K/block]
+};
+
+// `w` is row-major [rows, cols]. The work is split over `threads` (>= 1) threads by rows.
+Quantized quantize_q8(std::span<const float> w, std::int64_t rows, std::int64_t cols, int threads);
+Quantized quantize_q4(std::span<const float> w, std::int64_t rows, std::int64_t cols, std::uint32_t block,
+                      int threads);
+
+// Inverses (for tests, error measurement and the reference executor). `q` as produced above.
+std::vector<float> dequantize_q8(const Quantized& q, std::int64_t rows, std::int64_t cols);
+std::vector<float> dequantize_q4(const Quantized& q, std::int64_t rows, std::int64_t cols, std::uint32_t block);
+// The same from raw bundle bytes (data and scales borrowed for the call).
+std::vector<float> dequantize_q8(std::span<const std::uint8_t> data, std::span<const std::uint8_t> scales,
+                                 std::int64_t rows, std::int64_t cols);
+std::vector<float> dequantize_q4(std::span<const std::uint8_t> data, std::span<const std::uint8_t> scales,
+                                 std::int64_t rows, std::int64_t cols, std::uint32_t block);
+
+// f32 -> f16 bytes; kOutOfRange naming the first element that overflows f16.
+Result<std::vector<std::uint8_t>> encode_f16(std::span<const float> w);
+std::vector<float> decode_f16(std::span<const std::uint8_t> bytes);
+
+struct ErrorStats {
+  double max_abs = 0;   // max |w - w'|
+  double rel_rms = 0;   // sqrt(sum (w - w')^2 / sum w^2)  (0 when w is all zero)
+  double sum_sq_err = 0;
+  double sum_sq_ref = 0;
+};
+ErrorStats measure_error(std::span<const float> reference, std::span<const float> approx);
+
+// Splits [0, n) into `threads` contiguous ranges and runs fn(begin, end) on each, on
+// threads-1 extra std::threads plus the caller. fn must be safe to run concurrently.
+template <typename Fn>
+void parallel_rows(std::int64_t n, int threads, Fn&& fn);
+
+}  // namespace linnet::convert
+
+#include <thread>
+
+namespace linnet::convert {
+
+template <typename Fn>
+void parallel_rows(std::int64_t n, int threads, Fn&& fn) {
+  const std::int64_t t = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n));
+  if (t <= 1) {
+    fn(std::int64_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const std::int64_t chunk = (n + t - 1) / t;
+  for (std::int64_t i = 1; i < t; ++i) {
+    const std::int64_t b = std::min(n, i * chunk), e = std::min(n, (i + 1) * chunk);
+    pool.emplace_back([&fn, b, e] { fn(b, e); });
+  }
+  fn(std::int64_t{0}, std::min(n, chunk));
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace linnet::convert
