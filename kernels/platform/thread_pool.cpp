@@ -1,0 +1,21 @@
+#include "kernels/platform/thread_pool.h"
+
+#include <string>
+
+namespace linnet::kernels {
+
+Result<ThreadPool> ThreadPool::create(int threads) {
+  if (threads < 1 || threads > 256) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "thread pool: threads must be in [1, 256], got " + std::to_string(threads));
+  }
+  if (threads == 1) return ThreadPool(nullptr, 1);
+  pthreadpool_t pool = pthreadpool_create(static_cast<std::size_t>(threads));
+  if (pool == nullptr) {
+    return Error(ErrorCode::kOutOfMemory,
+                 "thread pool: pthreadpool_create(" + std::to_string(threads) + ") failed");
+  }
+  return ThreadPool(pool, threads);
+}
+
+}  // namespace linnet::kernels

@@ -1,0 +1,72 @@
+// The one thread pool of a Linnet process (pthreadpool), shared by XNNPACK's operators and
+// Linnet's own kernels so the two never fight over cores. The executor owns it; kernels
+// borrow it for the duration of a call.
+//
+// parallel_for(n, fn) runs fn(i) for every i in [0, n) on the pool's threads (the calling
+// thread included) and returns when all are done. Work items must be independent; fn must
+// not throw. With one thread everything runs inline on the caller.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "core/result.h"
+
+namespace linnet::kernels {
+
+class ThreadPool {
+ public:
+  // threads >= 1 (the caller counts as one of them).
+  static Result<ThreadPool> create(int threads);
+
+  ThreadPool(ThreadPool&&) noexcept = default;
+  ThreadPool& operator=(ThreadPool&&) noexcept = default;
+
+  int threads() const { return threads_; }
+  // The pthreadpool handle for XNNPACK (null when single-threaded: XNNPACK then runs inline).
+  // Owned by this object, valid while it lives.
+  pthreadpool_t handle() const { return pool_.get(); }
+
+  // fn(i) for i in [0, n). fn: callable as fn(std::size_t); borrowed for the call.
+  template <typename Fn>
+  void parallel_for(std::size_t n, Fn&& fn) const {
+    if (n == 0) return;
+    if (pool_ == nullptr || n == 1) {
+      for (std::size_t i = 0; i < n; ++i) fn(i);
+      return;
+    }
+    using F = std::remove_reference_t<Fn>;
+    pthreadpool_parallelize_1d(
+        pool_.get(), [](void* ctx, std::size_t i) { (*static_cast<F*>(ctx))(i); },
+        const_cast<void*>(static_cast<const void*>(&fn)), n, 0);
+  }
+
+  // fn(begin, end) over [0, n) cut into about threads() * 4 tiles of at least `min_tile`
+  // items each (coarse work for cheap per-item bodies).
+  template <typename Fn>
+  void parallel_for_ranges(std::size_t n, std::size_t min_tile, Fn&& fn) const {
+    if (n == 0) return;
+    const std::size_t want = static_cast<std::size_t>(threads_) * 4;
+    std::size_t tile = (n + want - 1) / want;
+    if (tile < min_tile) tile = min_tile;
+    const std::size_t tiles = (n + tile - 1) / tile;
+    parallel_for(tiles, [&](std::size_t t) {
+      const std::size_t begin = t * tile;
+      const std::size_t end = begin + tile < n ? begin + tile : n;
+      fn(begin, end);
+    });
+  }
+
+ private:
+  struct Destroy {
+    void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
+  };
+  ThreadPool(pthreadpool_t pool, int threads) : pool_(pool), threads_(threads) {}
+
+  std::unique_ptr<std::remove_pointer_t<pthreadpool_t>, Destroy> pool_;
+  int threads_ = 1;
+};
+
+}  // namespace linnet::kernels

@@ -1,0 +1,54 @@
+#include "kernels/platform/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "kernels/platform/cpu_features.h"
+
+namespace linnet::kernels {
+namespace {
+
+TEST(ThreadPool, RejectsBadThreadCounts) {
+  EXPECT_FALSE(ThreadPool::create(0).ok());
+  EXPECT_FALSE(ThreadPool::create(-3).ok());
+}
+
+TEST(ThreadPool, EveryItemRunsExactlyOnce) {
+  for (int threads : {1, 2, 3}) {
+    auto pool = ThreadPool::create(threads);
+    ASSERT_TRUE(pool.ok());
+    EXPECT_EQ(pool->threads(), threads);
+    EXPECT_EQ(pool->handle() == nullptr, threads == 1);
+    std::vector<std::atomic<int>> hits(1001);
+    pool->parallel_for(hits.size(), [&](std::size_t i) { hits[i].fetch_add(1); });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
+TEST(ThreadPool, RangesCoverEverythingOnce) {
+  auto pool = ThreadPool::create(2);
+  ASSERT_TRUE(pool.ok());
+  for (std::size_t n : {1u, 7u, 64u, 1000u}) {
+    std::vector<std::atomic<int>> hits(n);
+    pool->parallel_for_ranges(n, 3, [&](std::size_t b, std::size_t e) {
+      EXPECT_LT(b, e);
+      for (std::size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
+TEST(CpuFeatures, DetectsSomething) {
+  auto f = detect_cpu_features();
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_GE(f->cores, 1);
+#if defined(__aarch64__)
+  EXPECT_TRUE(f->neon);
+#endif
+  EXPECT_FALSE(f->summary().empty());
+}
+
+}  // namespace
+}  // namespace linnet::kernels

@@ -1,0 +1,138 @@
+#include "kernels/xnnpack/xnn_linear.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/platform/cpu_features.h"
+#include "kernels/reference/linear_ref.h"
+#include "kernels/xnnpack/fully_connected.h"
+#include "kernels/xnnpack/packed_weights_cache.h"
+#include "kernels/xnnpack/xnn_context.h"
+
+namespace linnet::kernels {
+
+struct XnnLinearBackend::Impl {
+  XnnLinearOptions options;
+  XnnContext context;
+  std::unique_ptr<PackedWeightsCache> cache;
+  struct FreeBytes {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, FreeBytes> scratch;
+  std::size_t scratch_bytes = 0;
+
+  Impl(XnnLinearOptions o, XnnContext c) : options(std::move(o)), context(std::move(c)) {}
+
+  pthreadpool_t pool() const { return options.pool != nullptr ? options.pool->handle() : nullptr; }
+};
+
+namespace {
+
+// Asks the kernel to reclaim this process's pages of [p, p + bytes) (whole pages inside the
+// range). MADV_PAGEOUT never loses data: clean file pages are dropped and re-read if touched
+// again, anonymous pages would go to swap (or stay). MADV_DONTNEED would zero anonymous
+// memory, so it is not used. Older kernels without MADV_PAGEOUT simply keep the pages.
+void release_pages(const void* p, std::size_t bytes) {
+  if (p == nullptr || bytes == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+}
+
+class XnnLinearKernel final : public LinearKernel {
+ public:
+  XnnLinearKernel(const TensorView& weight, XnnFullyConnected op, XnnLinearBackend::Impl* backend)
+      : LinearKernel(weight), op_(std::move(op)), backend_(backend) {}
+
+  Status run(const float* x, int rows, float* y) override {
+    if (rows < 1 || rows > backend_->options.max_rows) {
+      return Error(ErrorCode::kInvalidArgument, "XNNPACK linear " + std::string(weight().name) + ": " +
+                                                    std::to_string(rows) + " rows (max " +
+                                                    std::to_string(backend_->options.max_rows) + ")");
+    }
+    if (!backend_->cache->finalized()) LINNET_TRY(backend_->cache->finalize());
+    const auto r = static_cast<std::size_t>(rows);
+    if (op_.stage() == XnnFullyConnected::Stage::kCreated || op_.rows() != r) {
+      LINNET_TRY(op_.reshape(r, backend_->pool()));
+    }
+    LINNET_TRY(op_.setup(x, y, {backend_->scratch.get(), backend_->scratch_bytes}));
+    return op_.run(backend_->pool());
+  }
+
+  Status run_rows(const float* x, std::span<const std::int32_t> out_rows, float* y) override {
+    // A few rows of a large head: read them from the bundle in place.
+    linear_rows_ref(weight(), x, out_rows, y);
+    return ok_status();
+  }
+
+  const char* implementation() const override { return op_.name(); }
+
+ private:
+  XnnFullyConnected op_;
+  XnnLinearBackend::Impl* backend_;  // outlives the kernel
+};
+
+}  // namespace
+
+XnnLinearBackend::XnnLinearBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XnnLinearBackend::~XnnLinearBackend() = default;
+
+bool XnnLinearBackend::supports(const TensorView& weight) { return XnnFullyConnected::supports(weight); }
+
+Result<std::unique_ptr<XnnLinearBackend>> XnnLinearBackend::create(const XnnLinearOptions& options) {
+  if (options.max_rows < 1 || options.max_in_features < 1) {
+    return Error(ErrorCode::kInvalidArgument, "XNNPACK linear backend: max_rows and max_in_features must be >= 1");
+  }
+  auto context = LINNET_TRY(XnnContext::create());
+  auto impl = std::make_unique<Impl>(options, std::move(context));
+
+  std::string key = "weights=" + options.weights_identity + ";xnnpack=" + xnnpack_library_identity();
+  auto features = detect_cpu_features();
+  key += ";cpu=" + (features.ok() ? features->summary() : std::string("unknown"));
+  PackedWeightsCache::Options cache_options;
+  cache_options.path = options.cache_path;
+  cache_options.key = key;
+  cache_options.reserve_bytes = options.cache_reserve_bytes;
+  cache_options.log = options.log;
+  impl->cache = LINNET_TRY(PackedWeightsCache::open(std::move(cache_options)));
+
+  impl->scratch_bytes = XnnFullyConnected::qd8_scratch_bytes(static_cast<std::size_t>(options.max_rows),
+                                                             static_cast<std::size_t>(options.max_in_features));
+  void* p = nullptr;
+  if (posix_memalign(&p, 64, impl->scratch_bytes) != 0) {
+    return Error(ErrorCode::kOutOfMemory, "XNNPACK linear backend: scratch of " +
+                                              std::to_string(impl->scratch_bytes) + " bytes");
+  }
+  impl->scratch.reset(static_cast<std::byte*>(p));
+  return std::unique_ptr<XnnLinearBackend>(new XnnLinearBackend(std::move(impl)));
+}
+
+Result<std::unique_ptr<LinearKernel>> XnnLinearBackend::create_kernel(const TensorView& weight) {
+  if (weight.cols() > impl_->options.max_in_features) {
+    return Error(ErrorCode::kInvalidArgument, "XNNPACK linear " + std::string(weight.name) + ": K " +
+                                                  std::to_string(weight.cols()) + " exceeds the planned " +
+                                                  std::to_string(impl_->options.max_in_features));
+  }
+  if (impl_->cache->finalized()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "XNNPACK linear " + std::string(weight.name) + ": created after finish_loading()");
+  }
+  auto op = LINNET_TRY(XnnFullyConnected::create(impl_->context, weight, impl_->cache.get()));
+  if (impl_->options.release_packed_originals) {
+    release_pages(weight.data, weight.data_bytes);
+    release_pages(weight.scales, weight.scales_bytes);
+  }
+  return std::unique_ptr<LinearKernel>(std::make_unique<XnnLinearKernel>(weight, std::move(op), impl_.get()));
+}
+
+Status XnnLinearBackend::finish_loading() { return impl_->cache->finalize(); }
+std::string XnnLinearBackend::cache_description() const { return impl_->cache->describe(); }
+std::size_t XnnLinearBackend::packed_bytes() const { return impl_->cache->packed_bytes(); }
+std::size_t XnnLinearBackend::scratch_bytes() const { return impl_->scratch_bytes; }
+const XnnLinearOptions& XnnLinearBackend::options() const { return impl_->options; }
+
+}  // namespace linnet::kernels
