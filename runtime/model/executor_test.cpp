@@ -1,0 +1,285 @@
+// Executor behaviour on qwen35-tiny-a (checkpoint converted to float32 in memory):
+// zero heap allocations on the token path, state carried across calls, snapshots,
+// errors instead of crashes. Logit values themselves are checked in tests/golden.
+#include "model/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "tests/golden/checkpoint_weights.h"
+#include "tests/golden/golden_util.h"
+
+// ---- heap allocation counter for this test binary -----------------------------------------
+// Every operator new is counted while g_counting is set (the test process's only global
+// state, needed to observe allocations made anywhere).
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* counted_alloc(std::size_t n) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* counted_aligned_alloc(std::size_t n, std::align_val_t a) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto align = static_cast<std::size_t>(a);
+  void* p = std::aligned_alloc(align, (n + align - 1) / align * align);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace linnet {
+namespace {
+
+using testing::CheckpointWeights;
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto w = testing::load_checkpoint_f32(testing::tiny_model_dir());
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    weights_ = std::move(w).value().release();
+    auto ref = testing::ReferenceOutputs::open(testing::tiny_model_dir());
+    ASSERT_TRUE(ref.ok()) << ref.error().message();
+    prompt_ = ref->ids("prompt0.input_ids");
+    long_ = ref->ids("long.input_ids");
+  }
+  static void TearDownTestSuite() {
+    delete weights_;
+    weights_ = nullptr;
+  }
+
+  static Executor make(int context = 1024, int batch_tokens = 128) {
+    ExecutorOptions o;
+    o.context_length = context;
+    o.batch_tokens = batch_tokens;
+    auto e = Executor::create(weights_->weights, o);
+    EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message());
+    return std::move(e).value();
+  }
+  static int V() { return weights_->weights.hp.vocab_size; }
+
+  static CheckpointWeights* weights_;
+  static std::vector<std::int32_t> prompt_;
+  static std::vector<std::int32_t> long_;
+};
+CheckpointWeights* ExecutorTest::weights_ = nullptr;
+std::vector<std::int32_t> ExecutorTest::prompt_;
+std::vector<std::int32_t> ExecutorTest::long_;
+
+TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
+  Executor exec = make(1024, 64);
+  const std::size_t v = static_cast<std::size_t>(V());
+  std::vector<float> all(long_.size() * v), last(v), rows(3);
+  std::vector<std::uint8_t> snapshot(exec.state_bytes() + 2 * 1024 * 64 * 4 * 8);  // room for any position
+  const std::int32_t wanted[] = {5, 299, 995};
+  std::vector<Status> results;
+  results.reserve(16);
+
+  g_allocations = 0;
+  g_counting = true;
+  results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
+  results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));  // decode
+  results.push_back(exec.forward(std::span(prompt_).first(2), LogitsMode::kNone, {}));     // small prefill
+  results.push_back(exec.logits_for_rows(wanted, rows));
+  results.push_back(exec.save_state(snapshot));
+  results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));
+  results.push_back(exec.load_state(snapshot));
+  exec.reset();
+  results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
+  g_counting = false;
+
+  const long allocations = g_allocations.load();
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(allocations, 0) << "heap allocations during forward/logits_for_rows/save/load";
+  std::printf("heap allocations on the token path: %ld (prefill 700 + decode + snapshot)\n", allocations);
+
+  // The counter works: creating an executor allocates.
+  g_allocations = 0;
+  g_counting = true;
+  { Executor other = make(64); }
+  g_counting = false;
+  EXPECT_GT(g_allocations.load(), 0);
+}
+
+// A conversation grows turn by turn: two calls equal one call; prefill equals decode.
+TEST_F(ExecutorTest, StateCarriesAcrossCalls) {
+  const std::size_t v = static_cast<std::size_t>(V());
+  const std::size_t T = prompt_.size();
+  Executor whole = make();
+  std::vector<float> expected(T * v);
+  ASSERT_TRUE(whole.forward(prompt_, LogitsMode::kAll, expected).ok());
+  EXPECT_EQ(whole.position(), static_cast<int>(T));
+
+  Executor pieces = make();
+  std::vector<float> got(T * v);
+  const std::size_t cut1 = 13, cut2 = 14;  // a prefill, one decode step, the rest
+  ASSERT_TRUE(pieces.forward(std::span(prompt_).first(cut1), LogitsMode::kAll, std::span(got).first(cut1 * v)).ok());
+  ASSERT_TRUE(pieces.forward(std::span(prompt_).subspan(cut1, 1), LogitsMode::kAll,
+                             std::span(got).subspan(cut1 * v, v)).ok());
+  ASSERT_TRUE(pieces.forward(std::span(prompt_).subspan(cut2), LogitsMode::kAll, std::span(got).subspan(cut2 * v)).ok());
+  EXPECT_LT(testing::max_abs_diff(expected, got), 1e-4f);
+
+  Executor decode = make();
+  std::vector<float> step(v);
+  for (std::size_t t = 0; t < T; ++t) {
+    ASSERT_TRUE(decode.forward(std::span(prompt_).subspan(t, 1), LogitsMode::kLast, step).ok());
+    EXPECT_LT(testing::max_abs_diff(std::span<const float>(expected).subspan(t * v, v), step), 1e-4f) << "t " << t;
+  }
+
+  // Micro-batch size does not change results beyond rounding (5 does not divide 40).
+  Executor small_batches = make(1024, 5);
+  ASSERT_TRUE(small_batches.forward(prompt_, LogitsMode::kAll, got).ok());
+  EXPECT_LT(testing::max_abs_diff(expected, got), 1e-4f);
+
+  // kLast gives the last row of kAll; logits_for_rows gives chosen entries of it.
+  Executor last = make();
+  ASSERT_TRUE(last.forward(prompt_, LogitsMode::kLast, step).ok());
+  EXPECT_LT(testing::max_abs_diff(std::span<const float>(expected).subspan((T - 1) * v, v), step), 1e-4f);
+  const std::int32_t rows[] = {0, 299, static_cast<std::int32_t>(v - 1), 299};
+  std::vector<float> picked(4);
+  ASSERT_TRUE(last.logits_for_rows(rows, picked).ok());
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_NEAR(picked[i], step[static_cast<std::size_t>(rows[i])], 1e-5f);
+
+  // reset() gives a fresh start.
+  last.reset();
+  EXPECT_EQ(last.position(), 0);
+  ASSERT_TRUE(last.forward(prompt_, LogitsMode::kAll, got).ok());
+  EXPECT_LT(testing::max_abs_diff(expected, got), 1e-6f);
+}
+
+TEST_F(ExecutorTest, SnapshotRestoresTheConversation) {
+  const std::size_t v = static_cast<std::size_t>(V());
+  Executor a = make();
+  const auto prefix = std::span(prompt_).first(25);
+  const auto rest = std::span(prompt_).subspan(25);
+  ASSERT_TRUE(a.forward(prefix, LogitsMode::kNone, {}).ok());
+  std::vector<std::uint8_t> blob(a.state_bytes());
+  ASSERT_TRUE(a.save_state(blob).ok());
+  std::vector<float> expected(rest.size() * v), got(rest.size() * v);
+  ASSERT_TRUE(a.forward(rest, LogitsMode::kAll, expected).ok());
+
+  // Into a fresh executor with a different context length, and back into the used one.
+  Executor b = make(512);
+  ASSERT_TRUE(b.load_state(blob).ok());
+  EXPECT_EQ(b.position(), 25);
+  ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
+  EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
+  ASSERT_TRUE(a.load_state(blob).ok());
+  ASSERT_TRUE(a.forward(rest, LogitsMode::kAll, got).ok());
+  EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
+
+  // logits_for_rows works right after a load (the last hidden state is in the snapshot).
+  Executor c = make();
+  ASSERT_TRUE(c.load_state(blob).ok());
+  const std::int32_t rows[] = {7};
+  float one = 0.0f;
+  EXPECT_TRUE(c.logits_for_rows(rows, std::span(&one, 1)).ok());
+
+  // Bad blobs are errors, and leave the executor usable.
+  std::vector<std::uint8_t> bad = blob;
+  bad[0] ^= 0xff;
+  EXPECT_EQ(c.load_state(bad).error().code(), ErrorCode::kCorrupt);
+  EXPECT_FALSE(c.load_state(std::span(blob).first(blob.size() - 4)).ok());
+  EXPECT_FALSE(c.load_state(std::span(blob).first(10)).ok());
+  Executor tiny_context = make(16);
+  EXPECT_EQ(tiny_context.load_state(blob).error().code(), ErrorCode::kOutOfRange);
+  std::vector<std::uint8_t> small(blob.size() - 1);
+  EXPECT_FALSE(a.save_state(small).ok());
+}
+
+TEST_F(ExecutorTest, ErrorsInsteadOfCrashes) {
+  Executor exec = make(32);
+  const std::size_t v = static_cast<std::size_t>(V());
+  std::vector<float> logits(v);
+  // Context overflow: an error, position unchanged.
+  ASSERT_TRUE(exec.forward(std::span(prompt_).first(30), LogitsMode::kNone, {}).ok());
+  Status s = exec.forward(std::span(prompt_).first(3), LogitsMode::kLast, logits);
+  EXPECT_EQ(s.error().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(exec.position(), 30);
+  EXPECT_TRUE(exec.forward(std::span(prompt_).first(2), LogitsMode::kLast, logits).ok());
+  EXPECT_EQ(exec.position(), 32);
+  EXPECT_EQ(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, logits).error().code(), ErrorCode::kOutOfRange);
+
+  exec.reset();
+  const std::int32_t bad_ids[] = {1, -1};
+  EXPECT_EQ(exec.forward(bad_ids, LogitsMode::kNone, {}).error().code(), ErrorCode::kInvalidArgument);
+  const std::int32_t too_big[] = {static_cast<std::int32_t>(v)};
+  EXPECT_FALSE(exec.forward(too_big, LogitsMode::kNone, {}).ok());
+  EXPECT_FALSE(exec.forward({}, LogitsMode::kNone, {}).ok());
+  std::vector<float> short_logits(v - 1);
+  EXPECT_FALSE(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, short_logits).ok());
+  EXPECT_EQ(exec.position(), 0);
+  const std::int32_t rows[] = {1};
+  float out = 0.0f;
+  EXPECT_EQ(exec.logits_for_rows(rows, std::span(&out, 1)).error().code(), ErrorCode::kFailedPrecondition);
+
+  // Options and weights are validated at create.
+  ExecutorOptions o;
+  o.context_length = 1 << 20;  // above max_position_embeddings (4096)
+  EXPECT_FALSE(Executor::create(weights_->weights, o).ok());
+  ModelWeights broken = weights_->weights;
+  broken.layers[3].attention.q_proj.shape[0] = 100;
+  o.context_length = 64;
+  auto e = Executor::create(broken, o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("layers.3.self_attn.q_proj"), std::string::npos) << e.error().message();
+}
+
+TEST_F(ExecutorTest, MemoryPlanIsWhatIsAllocated) {
+  Executor exec = make(1000, 64);
+  const MemoryPlan& plan = exec.memory_plan();
+  std::printf("%s", plan.to_string().c_str());
+  const MemoryRegion* kv = plan.find("kv_cache");
+  ASSERT_NE(kv, nullptr);
+  // 2 attention layers x K,V x [Hkv 2, ctx 1000, hd 64] f32.
+  EXPECT_EQ(kv->bytes, 2u * 2u * 2u * 1000u * 64u * 4u);
+  const MemoryRegion* rec = plan.find("recurrent_state");
+  ASSERT_NE(rec, nullptr);
+  EXPECT_EQ(rec->bytes, 6u * 4u * 32u * 32u * 4u);
+  const MemoryRegion* conv = plan.find("conv_state");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_GE(conv->bytes, 6u * 3u * 256u * 4u);
+  std::size_t sum = 0;
+  for (const MemoryRegion& r : plan.regions) {
+    EXPECT_EQ(r.offset % 64, 0u) << r.name;
+    EXPECT_EQ(r.offset, sum) << r.name;  // back to back, in arena order
+    sum += r.bytes;
+  }
+  EXPECT_EQ(sum, plan.total_bytes);
+  ASSERT_NE(plan.find("activations"), nullptr);
+  ASSERT_NE(plan.find("scratch"), nullptr);
+  // The plan scales with the context and the threads.
+  ExecutorOptions o;
+  o.context_length = 2000;
+  o.threads = 4;
+  auto bigger = plan_memory(weights_->weights.hp, o);
+  ASSERT_TRUE(bigger.ok());
+  EXPECT_EQ(bigger->find("kv_cache")->bytes, 2 * kv->bytes);
+  EXPECT_GT(bigger->find("scratch")->bytes, plan.find("scratch")->bytes);
+  o.threads = 0;
+  EXPECT_FALSE(plan_memory(weights_->weights.hp, o).ok());
+}
+
+}  // namespace
+}  // namespace linnet
