@@ -1,0 +1,16 @@
+#include "serve/ota_port.h"
+
+namespace linnet::serve {
+
+std::string_view ota_phase_name(OtaPhase phase) {
+  switch (phase) {
+    case OtaPhase::kIdle: return "idle";
+    case OtaPhase::kReceiving: return "receiving";
+    case OtaPhase::kVerifying: return "verifying";
+    case OtaPhase::kCommitted: return "committed";
+    case OtaPhase::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace linnet::serve

@@ -1,0 +1,206 @@
+// The server against a hostile line: noise bursts between requests, clients that stop
+// reading or vanish mid-stream, and a long soak that must not grow memory.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "serve/process_memory.h"
+#include "serve/testing/pty_client.h"
+
+namespace linnet::serve::testing {
+namespace {
+
+PtyServer::Config fast_config() {
+  PtyServer::Config c;
+  c.options.line_timeout = 100ms;
+  c.options.write_timeout = 200ms;
+  c.options.reconnect_interval = 20ms;
+  c.options.max_line_bytes = 4096;
+  return c;
+}
+
+Json request(Json id, std::string_view cmd, Json fields = Json::object()) {
+  fields["id"] = std::move(id);
+  fields["cmd"] = cmd;
+  return fields;
+}
+
+// Checks the answer to the i-th valid request of the noise test.
+void expect_correct(int i, const LineClient::Answer& a) {
+  ASSERT_FALSE(a.final.is_null()) << "request " << i << " was not answered";
+  ASSERT_EQ(a.final["ok"], true) << a.final.dump();
+  switch (i % 3) {
+    case 0:
+      EXPECT_EQ(a.final["result"], Json::object());
+      break;
+    case 1: {
+      const std::vector<std::string> labels = {"red", "green", "blue"};
+      const std::string text = i % 2 ? "a green thing" : "a blue thing";
+      EXPECT_EQ(a.final["result"]["label"], i % 2 ? "green" : "blue");
+      for (const auto& l : labels) {
+        EXPECT_DOUBLE_EQ(a.final["result"]["probabilities"][l].get<double>(),
+                         FakeBackend::label_probability(text, labels, l));
+      }
+      break;
+    }
+    case 2: {
+      ASSERT_EQ(a.events.size(), 3u);
+      for (std::uint32_t k = 0; k < 3; ++k) {
+        EXPECT_EQ(a.events[k]["text"], FakeBackend::token_piece("noise", k));
+      }
+      EXPECT_EQ(a.final["result"]["generated_tokens"], 3);
+      break;
+    }
+  }
+}
+
+Json valid_request(int i) {
+  const Json id = "v" + std::to_string(i);
+  switch (i % 3) {
+    case 0: return request(id, "ping");
+    case 1:
+      return request(id, "classify", {{"text", i % 2 ? "a green thing" : "a blue thing"},
+                                      {"labels", {"red", "green", "blue"}}});
+    default: return request(id, "generate", {{"prompt", "noise"}, {"max_tokens", 3}});
+  }
+}
+
+TEST(Robustness, ValidRequestsAreAnsweredCorrectlyBetweenNoiseBursts) {
+  PtyServer s(fast_config());
+  std::mt19937 rng(20260);
+  constexpr int kBursts = 1200;
+  int error_lines = 0, silent_resets = 0, overlong = 0;
+  for (int i = 0; i < kBursts; ++i) {
+    std::string burst;
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind == 0) {
+      burst.assign(5000 + rng() % 3000, 'x');  // over the limit
+      burst[rng() % burst.size()] = static_cast<char>(rng());
+      ++overlong;
+    } else if (kind == 1) {
+      burst = std::string("{\"id\":\"half\",\"cmd\":\"cla") + '\0';  // a break mid-line
+      ++silent_resets;
+    } else {
+      const std::size_t n = 1 + rng() % 300;
+      for (std::size_t k = 0; k < n; ++k) burst.push_back(static_cast<char>(rng()));
+    }
+    burst.push_back('\n');  // end whatever the noise left open
+    s.client().send(burst);
+    const Json req = valid_request(i);
+    s.client().send_json(req);
+    auto a = s.client().await(req["id"]);
+    expect_correct(i, a);
+    for (const Json& other : a.others) {
+      // Everything else is an error about the noise, never an answer to something else.
+      EXPECT_EQ(other["ok"], false) << other.dump();
+      ++error_lines;
+    }
+    if (::testing::Test::HasFailure()) break;
+  }
+  // Half a line then silence, a few times: dropped after the timeout.
+  for (int i = 0; i < 5; ++i) {
+    s.client().send("{\"id\":1,\"cmd\":\"sta");
+    auto e = s.client().next_json();
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ((*e)["error"]["code"], "line_timeout");
+    s.client().send_json(request(i, "status"));
+    EXPECT_EQ(s.client().await(i).final["ok"], true);
+  }
+  const ServerCounters c = s.server().counters();
+  EXPECT_GE(c.errors, static_cast<std::uint64_t>(overlong));
+  EXPECT_GT(error_lines, kBursts / 2);
+  std::printf("noise: %d bursts (%d overlong, %d breaks), %d error lines, all %d requests answered\n",
+              kBursts, overlong, silent_resets, error_lines, kBursts);
+}
+
+TEST(Robustness, AClientThatStopsReadingDoesNotWedgeTheServer) {
+  PtyServer s(fast_config());
+  s.client().send_json(request("flood", "generate", {{"prompt", "p"}, {"max_tokens", 32768}}));
+  // Do not read: the pty fills, the write times out, the generation is cancelled.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (s.backend().cancelled_generations() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(s.backend().cancelled_generations(), 1);
+  // The client comes back: it reads what is left and the next request is served. Lines
+  // cut by the stall may be garbage, so look for the answer line by line.
+  s.client().drain();
+  s.client().send_json(request("back", "ping"));
+  bool answered = false;
+  for (int n = 0; n < 100000 && !answered; ++n) {
+    auto line = s.client().next_line(3000ms);
+    ASSERT_TRUE(line.has_value()) << "no answer after the stall";
+    Json j = Json::parse(*line, nullptr, false);
+    answered = !j.is_discarded() && j.is_object() && j["id"] == "back" && j["ok"] == true;
+  }
+  EXPECT_TRUE(answered);
+}
+
+TEST(Robustness, AClientThatVanishesMidStreamCancelsTheGenerationAndTheServerReconnects) {
+  auto config = fast_config();
+  config.backend.token_delay = 5ms;
+  PtyServer s(config);
+  s.client().send_json(request(1, "generate", {{"prompt", "p"}, {"max_tokens", 5000}}));
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(s.client().next_json().has_value());
+  s.vanish();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (s.backend().cancelled_generations() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(s.backend().cancelled_generations(), 1);
+  // Plugged back in: the server reopens the device path and serves.
+  s.replug();
+  ASSERT_TRUE(s.wait_for_opens(2));
+  s.client().send_json(request(2, "generate", {{"prompt", "p"}, {"max_tokens", 2}}));
+  auto a = s.client().await(2);
+  EXPECT_EQ(a.final["result"]["generated_tokens"], 2);
+  EXPECT_EQ(s.server().counters().link_losses, 1u);
+  EXPECT_EQ(s.backend().generate_calls(), 2);
+}
+
+TEST(Robustness, StopWhileTheLinkIsGoneReturnsPromptly) {
+  PtyServer s(fast_config());
+  s.vanish();
+  std::this_thread::sleep_for(100ms);  // the server is now retrying the open
+  const auto t0 = std::chrono::steady_clock::now();
+  s.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST(Robustness, TenThousandClassifyRequestsDoNotGrowMemory) {
+  PtyServer s(fast_config());
+  const std::vector<std::string> labels = {"calm", "angry", "unsure"};
+  auto run = [&](int first, int count) {
+    constexpr int kWindow = 4;  // requests in flight (under the queue limit)
+    int sent = first, done = first;
+    while (done < first + count) {
+      while (sent < first + count && sent - done < kWindow) {
+        const std::string text = sent % 2 ? "angry words" : "calm words";
+        s.client().send_json(request(sent, "classify", {{"text", text}, {"labels", labels}}));
+        ++sent;
+      }
+      auto j = s.client().next_json();
+      ASSERT_TRUE(j.has_value()) << "no answer to request " << done;
+      if (j->contains("event")) continue;  // "queued"
+      ASSERT_EQ((*j)["id"], done) << j->dump();
+      ASSERT_EQ((*j)["ok"], true) << j->dump();
+      ASSERT_EQ((*j)["result"]["label"], done % 2 ? "angry" : "calm");
+      ++done;
+    }
+  };
+  run(0, 1000);  // warm up: allocator pools, thread stacks, buffers
+  const auto before = resident_bytes();
+  ASSERT_TRUE(before.has_value());
+  run(1000, 10000);
+  const auto after = resident_bytes();
+  ASSERT_TRUE(after.has_value());
+  const std::int64_t growth = static_cast<std::int64_t>(*after) - static_cast<std::int64_t>(*before);
+  std::printf("soak: 10000 classify requests, RSS %llu -> %llu bytes (growth %lld)\n",
+              static_cast<unsigned long long>(*before), static_cast<unsigned long long>(*after),
+              static_cast<long long>(growth));
+  EXPECT_LT(growth, 256 * 1024);
+  EXPECT_EQ(s.backend().classify_calls(), 11000);
+}
+
+}  // namespace
+}  // namespace linnet::serve::testing

@@ -1,0 +1,151 @@
+// The serial line protocol server (docs/serial-protocol.md).
+//
+// Two threads:
+//   reader (the thread that calls run()): reads bytes, frames lines (LineFramer),
+//     parses requests, answers the quick commands itself (info, ping, status, cancel,
+//     the OTA transfer steps) and queues the model commands (classify, generate,
+//     ota_commit) in a bounded queue. Because it never waits for the model, cancel and
+//     status are answered during a generation.
+//   worker: runs queued requests one at a time against the Backend, streaming tokens.
+// All output goes through one LineWriter, so lines never interleave, and a client that
+// stops reading cannot wedge either thread (writes time out, the generation is
+// cancelled).
+//
+// A lost link (EOF, EIO, hang-up, a write error) cancels the running request, drops
+// the queue, and, with reopen_link, reopens the device every reconnect_interval (a USB
+// adapter unplugged and plugged back). Without reopen_link (stdio), end of input stops
+// the server once the queued requests are answered.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "core/result.h"
+#include "serve/backend.h"
+#include "serve/line_framer.h"
+#include "serve/line_writer.h"
+#include "serve/link.h"
+#include "serve/ota_port.h"
+#include "serve/request.h"
+#include "serve/response.h"
+
+namespace linnet::serve {
+
+struct ServerOptions {
+  std::size_t max_line_bytes = kDefaultMaxLineBytes;
+  std::chrono::milliseconds line_timeout{10000};   // silence that drops a partial line
+  std::chrono::milliseconds write_timeout{2000};   // a write that takes longer = stalled link
+  std::chrono::milliseconds reconnect_interval{1000};
+  std::size_t max_queue = 8;                       // waiting model requests
+  bool reopen_link = true;
+  int stop_fd = -1;  // optional (borrowed): the server stops when it becomes readable
+  // Optional hooks (called on the reader thread): the link is open; a diagnostic.
+  std::function<void(const std::string& link_name)> on_link_open;
+  std::function<void(std::string_view message)> log;
+};
+
+using LinkOpener = std::function<Result<Link>()>;
+
+struct ServerCounters {
+  std::uint64_t requests = 0;        // lines that parsed as requests
+  std::uint64_t errors = 0;          // error lines sent
+  std::uint64_t discarded_lines = 0; // overlong, timed out, echoed responses
+  std::uint64_t link_losses = 0;
+};
+
+class Server {
+ public:
+  // `backend` and `ota` (may be null: no OTA commands) are borrowed and must outlive
+  // the Server. `open_link` is called at start and after each loss.
+  static Result<std::unique_ptr<Server>> create(Backend& backend, OtaPort* ota,
+                                                LinkOpener open_link, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves until stop(), the stop_fd, or (without reopen_link) the end of input.
+  // Fails only if the link cannot be opened at the start.
+  Status run();
+
+  // Thread-safe; run() returns soon after (the running request is cancelled).
+  void stop();
+
+  ServerCounters counters() const;
+
+ private:
+  struct Job {
+    Request request;
+    std::shared_ptr<CancelToken> cancel;
+  };
+  struct Running {
+    RequestId id;
+    std::string_view cmd;
+    std::chrono::steady_clock::time_point started;
+    std::shared_ptr<CancelToken> cancel;
+  };
+
+  Server(Backend& backend, OtaPort* ota, LinkOpener open_link, ServerOptions options, int wake_fd);
+
+  // Reader thread.
+  void read_loop();
+  bool reopen();
+  void link_lost(std::string_view why);
+  void handle_line(std::string_view line);
+  void handle_request(Request request);
+  void handle_cancel(const RequestId& id, const CancelCommand& command);
+  void handle_ota(const RequestId& id, const Command& command);
+  void enqueue(Request request);
+  void drain_then_stop();
+  void shutdown();
+  ResponseJson info_json() const;
+  ResponseJson status_json() const;
+
+  // Worker thread.
+  void worker_loop();
+  void run_job(Job& job);
+  void run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel);
+  void run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel);
+  void run_ota_commit(const RequestId& id);
+
+  void send(std::string_view line);
+  void send_error(const RequestId& id, ProtocolError code, std::string_view message);
+  void note(std::string_view message) const;
+
+  Backend& backend_;
+  OtaPort* ota_;
+  LinkOpener open_link_;
+  const ServerOptions options_;
+  const ParseLimits parse_limits_;
+  const int wake_fd_;  // eventfd written by stop()
+  const std::chrono::steady_clock::time_point started_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> commit_running_{false};
+  std::atomic<std::uint32_t> running_tokens_{0};
+  LineWriter writer_;
+  LineFramer framer_;
+  std::optional<Link> link_;  // reader thread only
+  bool input_ended_ = false;  // reader thread only
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable work_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Job> queue_;
+  std::optional<Running> running_;
+  bool worker_exit_ = false;
+  ServerCounters counters_;
+
+  std::thread worker_;
+};
+
+}  // namespace linnet::serve

@@ -1,0 +1,85 @@
+// Deterministic stand-ins for the model and the OTA agent, for testing the server
+// through pseudo-terminals. Test-only: built into linnet_serve_testing, which nothing in
+// the device binary links.
+//
+// FakeBackend behaviour (so tests can predict every answer):
+//   generate: token i is "t<i> "; a prompt containing "utf8" instead yields the two
+//     halves of U+1F600 in turn (pieces that split a UTF-8 sequence); a prompt
+//     "eos:<n>" ends with end_of_text after n tokens; "fail" fails with kInternal; a
+//     prompt over 4096 bytes fails with kInvalidArgument. Checks the cancel token before
+//     every token, sleeps token_delay per token.
+//   classify: weight 10 for each label that occurs in the text, 1 otherwise,
+//     normalised; text "fail" fails with kInternal. Sleeps classify_delay (cancellable).
+// FakeOtaPort: the manifest is the text "fake-update version=<v> size=<n> sha256=<hex>";
+//   chunks are kept in memory; commit checks size and SHA-256.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "serve/backend.h"
+#include "serve/ota_port.h"
+
+namespace linnet::serve::testing {
+
+struct FakeBackendOptions {
+  std::chrono::microseconds token_delay{0};
+  std::chrono::microseconds classify_delay{0};
+};
+
+class FakeBackend final : public Backend {
+ public:
+  explicit FakeBackend(FakeBackendOptions options = {}) : options_(options) {}
+
+  BackendInfo info() const override;
+  BackendStatus status() const override;
+  Result<ClassifyResult> classify(const ClassifyRequest& request, const CancelToken& cancel) override;
+  Result<GenerateResult> generate(std::string_view prompt, const GenerateOptions& options,
+                                  const TokenSink& on_token, const CancelToken& cancel) override;
+
+  // The i-th token piece for `prompt` (see above).
+  static std::string token_piece(std::string_view prompt, std::uint32_t i);
+  // The probability classify gives `label` among `labels` for `text`.
+  static double label_probability(std::string_view text, const std::vector<std::string>& labels,
+                                  std::string_view label);
+
+  int generate_calls() const { return generate_calls_.load(); }
+  int classify_calls() const { return classify_calls_.load(); }
+  int cancelled_generations() const { return cancelled_generations_.load(); }
+  void set_token_delay(std::chrono::microseconds d) { token_delay_us_.store(d.count()); }
+
+ private:
+  FakeBackendOptions options_;
+  std::atomic<std::int64_t> token_delay_us_{-1};  // -1: options_.token_delay
+  std::atomic<int> generate_calls_{0};
+  std::atomic<int> classify_calls_{0};
+  std::atomic<int> cancelled_generations_{0};
+  std::atomic<std::uint32_t> context_used_{0};
+};
+
+class FakeOtaPort final : public OtaPort {
+ public:
+  static std::string make_manifest(std::string_view version, const std::vector<std::uint8_t>& payload);
+
+  Result<OtaBeginResult> begin(std::span<const std::uint8_t> manifest) override;
+  Result<std::uint64_t> chunk(std::uint64_t offset, std::span<const std::uint8_t> bytes) override;
+  Result<OtaCommitResult> commit() override;
+  Status abort() override;
+  OtaStatus status() const override;
+
+  std::vector<std::uint8_t> committed_payload() const;
+
+ private:
+  mutable std::mutex mutex_;
+  OtaStatus status_;
+  std::string manifest_;
+  std::string version_, sha256_;
+  std::vector<std::uint8_t> received_;
+  std::vector<std::uint8_t> committed_;
+};
+
+}  // namespace linnet::serve::testing
