@@ -19,5 +19,7 @@ struct Command {
 // Defined in cmd_<name>.cpp.
 int run_convert(Args args);
 int run_inspect(Args args);
+int run_keygen(Args args);
+int run_sign(Args args);
 
 }  // namespace linnet::convert::tool

@@ -18,6 +18,8 @@ int run_help(Args);
 constexpr Command kCommands[] = {
     {"convert", "Hugging Face checkpoint (or --synthetic config) -> bundle (the default command)", run_convert},
     {"inspect", "show a bundle's metadata, tensor table, sizes and memory plan", run_inspect},
+    {"keygen", "make a vendor ECDSA P-256 key pair for signed updates (-o vendor)", run_keygen},
+    {"sign", "sign a bundle as an over-the-air update (.lnu) with the vendor key", run_sign},
     {"help", "list the commands", run_help},
 };
 

@@ -9,6 +9,7 @@ namespace linnet::cli {
 
 // Defined in cmd_<name>.cpp.
 // (keep this list and the table below in the same order)
+int run_ota(Args args);
 
 namespace {
 
@@ -16,6 +17,7 @@ int run_help(Args);
 
 constexpr Command kCommands[] = {
     {"help", "list the commands", run_help},
+    {"ota", "over-the-air updates: install, status, rollback, check (docs/ota.md)", run_ota},
 };
 
 int run_help(Args) {

@@ -1,0 +1,202 @@
+// `linnet ota install|status|rollback|check`: the OTA agent from the command line
+// (docs/ota.md). The serial server drives the same agent through `linnet serve
+// --store DIR --pubkey vendor.pub`.
+//
+//   linnet ota install update.lnu --store DIR --pubkey vendor.pub [--json]
+//   linnet ota status --store DIR [--json]
+//   linnet ota rollback --store DIR --pubkey vendor.pub [--json]
+//   linnet ota check --store DIR --pubkey vendor.pub [--json]
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/commands.h"
+#include "ota/bundle_trial.h"
+#include "ota/ota_agent.h"
+
+namespace linnet::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: linnet ota install <update.lnu> --store DIR --pubkey vendor.pub [--json]\n"
+    "       linnet ota status --store DIR [--json]\n"
+    "       linnet ota rollback --store DIR --pubkey vendor.pub [--json]\n"
+    "       linnet ota check --store DIR --pubkey vendor.pub [--json]   (recover, verify, fall back if needed)\n";
+
+struct OtaArgs {
+  std::string action;
+  std::string update_path;
+  std::string store;
+  std::string pubkey;
+  bool json = false;
+};
+
+nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
+  nlohmann::json slots = nlohmann::json::array();
+  for (int i = 0; i < ota::kSlotCount; ++i) {
+    const ota::SlotRecord& r = s.slots[static_cast<std::size_t>(i)];
+    nlohmann::json slot = {{"slot", ota::slot_name(i)},
+                           {"status", ota::slot_status_name(r.status)},
+                           {"active", s.active_slot == i}};
+    if (r.status != ota::SlotStatus::kEmpty) {
+      slot["model_name"] = r.model_name;
+      slot["version"] = r.version;
+      slot["bundle_size"] = r.bundle_size;
+      slot["bundle_sha256"] = to_hex(r.bundle_sha256);
+    }
+    slots.push_back(std::move(slot));
+  }
+  nlohmann::json out = {{"store", store},
+                        {"phase", ota::phase_name(s.phase)},
+                        {"active_slot", nullptr},
+                        {"version_floor", s.version_floor},
+                        {"slots", std::move(slots)},
+                        {"transfer", nullptr},
+                        {"last_error", s.last_error}};
+  if (s.active_slot != ota::kNoSlot) {
+    const ota::SlotRecord& a = s.slots[static_cast<std::size_t>(s.active_slot)];
+    out["active_slot"] = ota::slot_name(s.active_slot);
+    out["active_model"] = a.model_name;
+    out["active_version"] = a.version;
+  }
+  if (s.phase == ota::Phase::kReceiving && s.target_slot != ota::kNoSlot) {
+    const ota::SlotRecord& t = s.slots[static_cast<std::size_t>(s.target_slot)];
+    out["transfer"] = {{"slot", ota::slot_name(s.target_slot)},
+                       {"model_name", t.model_name},
+                       {"version", t.version},
+                       {"received_bytes", s.received},
+                       {"total_bytes", t.bundle_size}};
+  }
+  return out;
+}
+
+void print_state(const std::string& store, const ota::StoreState& s) {
+  std::printf("store %s\nphase: %s\n", store.c_str(), std::string(ota::phase_name(s.phase)).c_str());
+  for (int i = 0; i < ota::kSlotCount; ++i) {
+    const ota::SlotRecord& r = s.slots[static_cast<std::size_t>(i)];
+    std::printf("slot %s: %-9s", std::string(ota::slot_name(i)).c_str(),
+                std::string(ota::slot_status_name(r.status)).c_str());
+    if (r.status != ota::SlotStatus::kEmpty) {
+      std::printf(" %s v%llu (%llu bytes)", r.model_name.c_str(), static_cast<unsigned long long>(r.version),
+                  static_cast<unsigned long long>(r.bundle_size));
+    }
+    if (s.active_slot == i) std::printf("  <- active");
+    std::printf("\n");
+  }
+  if (s.phase == ota::Phase::kReceiving && s.target_slot != ota::kNoSlot) {
+    std::printf("transfer: %llu of %llu bytes received\n", static_cast<unsigned long long>(s.received),
+                static_cast<unsigned long long>(s.slots[static_cast<std::size_t>(s.target_slot)].bundle_size));
+  }
+  std::printf("anti-rollback: versions above %llu only\n", static_cast<unsigned long long>(s.version_floor));
+  std::printf("last error: %s\n", s.last_error.empty() ? "none" : s.last_error.c_str());
+}
+
+int fail(const OtaArgs& a, const Error& e, const ota::StoreState* state) {
+  if (a.json) {
+    nlohmann::json out = {{"ok", false}, {"error", e.message()}, {"code", error_code_name(e.code())}};
+    if (state != nullptr) out["state"] = state_json(a.store, *state);
+    std::printf("%s\n", out.dump().c_str());
+  }
+  std::fprintf(stderr, "linnet ota %s: error: %s\n", a.action.c_str(), e.message().c_str());
+  return 1;
+}
+
+Result<ota::OtaAgent> open_agent(const OtaArgs& a) {
+  auto key = ota::PublicKey::load(a.pubkey);
+  if (!key.ok()) return std::move(key).error();
+  ota::AgentOptions options;
+  options.store_dir = a.store;
+  options.trial_loader = ota::trial_load_bundle;
+  // No self-test runner yet: updates that carry a self-test are refused with a message
+  // saying so (the session provides the runner).
+  return ota::OtaAgent::open(std::move(options), std::move(key).value());
+}
+
+int report_active(const OtaArgs& a, const char* verb, const ota::ActiveModel& m, const ota::OtaAgent& agent) {
+  if (a.json) {
+    nlohmann::json out = {{"ok", true},
+                          {"model_name", m.model_name},
+                          {"version", m.version},
+                          {"slot", ota::slot_name(m.slot)},
+                          {"bundle_path", m.bundle_path},
+                          {"state", state_json(a.store, agent.state())}};
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("%s %s v%llu: slot %s is active (%s)\n", verb, m.model_name.c_str(),
+                static_cast<unsigned long long>(m.version), std::string(ota::slot_name(m.slot)).c_str(),
+                m.bundle_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_ota(Args args) {
+  OtaArgs a;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view s = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (s == "--store" && has_value) {
+      a.store = std::string(args[++i]);
+    } else if (s == "--pubkey" && has_value) {
+      a.pubkey = std::string(args[++i]);
+    } else if (s == "--json") {
+      a.json = true;
+    } else if (a.action.empty() && !s.empty() && s[0] != '-') {
+      a.action = std::string(s);
+    } else if (a.action == "install" && a.update_path.empty() && !s.empty() && s[0] != '-') {
+      a.update_path = std::string(s);
+    } else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  }
+  const bool needs_key = a.action == "install" || a.action == "rollback" || a.action == "check";
+  if (a.store.empty() || (needs_key && a.pubkey.empty()) || (a.action == "install" && a.update_path.empty()) ||
+      (!needs_key && a.action != "status")) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+
+  if (a.action == "status") {
+    auto state = ota::OtaAgent::read_state(a.store);
+    if (!state.ok()) return fail(a, state.error(), nullptr);
+    if (a.json) {
+      std::printf("%s\n", state_json(a.store, *state).dump(2).c_str());
+    } else {
+      print_state(a.store, *state);
+    }
+    return 0;
+  }
+
+  auto agent = open_agent(a);
+  if (!agent.ok()) return fail(a, agent.error(), nullptr);
+  if (a.action == "install") {
+    unsigned long long last_percent = 101;
+    auto progress = [&](const ota::TransferProgress& p) {
+      const unsigned long long percent = p.bundle_size == 0 ? 100 : p.received * 100 / p.bundle_size;
+      if (!a.json && percent != last_percent && (percent % 10 == 0 || p.resumed)) {
+        std::fprintf(stderr, "%s %s v%llu: %llu%%\n", p.resumed ? "resuming" : "receiving", p.model_name.c_str(),
+                     static_cast<unsigned long long>(p.version), percent);
+        last_percent = percent;
+      }
+    };
+    auto r = agent->install_file(a.update_path, progress);
+    if (!r.ok()) return fail(a, r.error(), &agent->state());
+    return report_active(a, "installed", *r, *agent);
+  }
+  if (a.action == "rollback") {
+    auto r = agent->rollback();
+    if (!r.ok()) return fail(a, r.error(), &agent->state());
+    return report_active(a, "rolled back to", *r, *agent);
+  }
+  // check
+  auto active = agent->ensure_active_loads();
+  if (!active.ok()) return fail(a, active.error(), &agent->state());
+  if (auto consistent = agent->check_consistency(); !consistent.ok()) {
+    return fail(a, consistent.error(), &agent->state());
+  }
+  return report_active(a, "verified", *active, *agent);
+}
+
+}  // namespace linnet::cli
