@@ -64,6 +64,7 @@ Result<std::unique_ptr<LinearKernel>> create_linear_kernel(const TensorView& wei
   if (options.max_rows < 1 || options.threads < 1)
     return Error(ErrorCode::kInvalidArgument, "linear kernel: max_rows and threads must be >= 1");
   LINNET_TRY(check_weight(weight));
+  if (options.backend != nullptr && options.backend->supports(weight)) return options.backend->create_kernel(weight);
   return std::unique_ptr<LinearKernel>(std::make_unique<ReferenceLinearKernel>(weight));
 }
 

@@ -13,9 +13,15 @@
 
 namespace linnet::kernels {
 
+class LinearBackend;
+
 struct LinearOptions {
   int max_rows = 1;  // the largest T a run() will be given
   int threads = 1;
+  // A fast implementation to use where it supports the weight (XNNPACK:
+  // kernels/xnnpack/xnn_linear.h); null or unsupported: the reference. Borrowed; it must
+  // outlive the kernels it creates.
+  LinearBackend* backend = nullptr;
 };
 
 // A linear layer bound to one weight W [N, K]: y[T, N] = x[T, K] W^T.
@@ -43,6 +49,16 @@ class LinearKernel {
 
  private:
   TensorView weight_;
+};
+
+// A provider of fast linear kernels (one per loaded model). Loading creates every kernel,
+// then calls finish_loading() once before the first run().
+class LinearBackend {
+ public:
+  virtual ~LinearBackend() = default;
+  virtual bool supports(const TensorView& weight) const = 0;
+  virtual Result<std::unique_ptr<LinearKernel>> create_kernel(const TensorView& weight) = 0;
+  virtual Status finish_loading() = 0;
 };
 
 // Chooses and prepares the implementation for `weight` (rank 2, any bundle dtype).

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -23,6 +24,8 @@ struct XnnLinearBackend::Impl {
   };
   std::unique_ptr<std::byte, FreeBytes> scratch;
   std::size_t scratch_bytes = 0;
+  std::uint64_t busy_ns = 0;  // counters for `linnet bench` (runs are serial: no atomics)
+  std::uint64_t runs = 0;
 
   Impl(XnnLinearOptions o, XnnContext c) : options(std::move(o)), context(std::move(c)) {}
 
@@ -59,8 +62,13 @@ class XnnLinearKernel final : public LinearKernel {
     if (op_.stage() == XnnFullyConnected::Stage::kCreated || op_.rows() != r) {
       LINNET_TRY(op_.reshape(r, backend_->pool()));
     }
+    const auto start = std::chrono::steady_clock::now();
     LINNET_TRY(op_.setup(x, y, {backend_->scratch.get(), backend_->scratch_bytes}));
-    return op_.run(backend_->pool());
+    Status status = op_.run(backend_->pool());
+    backend_->busy_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    ++backend_->runs;
+    return status;
   }
 
   Status run_rows(const float* x, std::span<const std::int32_t> out_rows, float* y) override {
@@ -81,7 +89,7 @@ class XnnLinearKernel final : public LinearKernel {
 XnnLinearBackend::XnnLinearBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 XnnLinearBackend::~XnnLinearBackend() = default;
 
-bool XnnLinearBackend::supports(const TensorView& weight) { return XnnFullyConnected::supports(weight); }
+bool XnnLinearBackend::supports(const TensorView& weight) const { return XnnFullyConnected::supports(weight); }
 
 Result<std::unique_ptr<XnnLinearBackend>> XnnLinearBackend::create(const XnnLinearOptions& options) {
   if (options.max_rows < 1 || options.max_in_features < 1) {
@@ -134,5 +142,11 @@ std::string XnnLinearBackend::cache_description() const { return impl_->cache->d
 std::size_t XnnLinearBackend::packed_bytes() const { return impl_->cache->packed_bytes(); }
 std::size_t XnnLinearBackend::scratch_bytes() const { return impl_->scratch_bytes; }
 const XnnLinearOptions& XnnLinearBackend::options() const { return impl_->options; }
+std::uint64_t XnnLinearBackend::busy_ns() const { return impl_->busy_ns; }
+std::uint64_t XnnLinearBackend::runs() const { return impl_->runs; }
+void XnnLinearBackend::reset_counters() {
+  impl_->busy_ns = 0;
+  impl_->runs = 0;
+}
 
 }  // namespace linnet::kernels

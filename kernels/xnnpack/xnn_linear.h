@@ -43,22 +43,28 @@ struct XnnLinearOptions {
   std::function<void(std::string_view)> log;  // progress ("packing weights ..."); null: silent
 };
 
-class XnnLinearBackend {
+class XnnLinearBackend final : public LinearBackend {
  public:
   static Result<std::unique_ptr<XnnLinearBackend>> create(const XnnLinearOptions& options);
-  ~XnnLinearBackend();
+  ~XnnLinearBackend() override;
   XnnLinearBackend(const XnnLinearBackend&) = delete;
   XnnLinearBackend& operator=(const XnnLinearBackend&) = delete;
 
   // Whether XNNPACK can run this weight (F32, F16, Q8, Q4; not BF16).
-  static bool supports(const TensorView& weight);
+  bool supports(const TensorView& weight) const override;
 
   // A kernel for `weight` [N, K] (K <= max_in_features). The weight view must outlive the
   // kernel (run_rows reads it); the kernel must not outlive the backend.
-  Result<std::unique_ptr<LinearKernel>> create_kernel(const TensorView& weight);
+  Result<std::unique_ptr<LinearKernel>> create_kernel(const TensorView& weight) override;
 
   // Finalizes the packed-weights cache. Idempotent.
-  Status finish_loading();
+  Status finish_loading() override;
+
+  // Wall time spent inside the kernels' run() (quantize + XNNPACK operator), and the number
+  // of runs, since creation or the last reset_counters(). For `linnet bench`.
+  std::uint64_t busy_ns() const;
+  std::uint64_t runs() const;
+  void reset_counters();
 
   std::string cache_description() const;
   std::size_t packed_bytes() const;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernels/linear.h"
+#include "kernels/platform/thread_pool.h"
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/attention_ref.h"
 #include "kernels/reference/conv1d_ref.h"
@@ -14,6 +16,7 @@
 #include "kernels/reference/gated_delta_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
+#include "kernels/xnnpack/xnn_linear.h"
 #include "model/arena.h"
 #include "model/executor_buffers.h"
 
@@ -104,6 +107,10 @@ struct Executor::Impl {
   MemoryPlan plan;
   Arena arena;
   ExecutorBuffers buf;
+  // Speed: the thread pool shared by XNNPACK and Linnet's kernels, and the XNNPACK linear
+  // backend (owns the packed weights). Declared before the kernels so they outlive them.
+  std::optional<kernels::ThreadPool> pool;
+  std::unique_ptr<kernels::XnnLinearBackend> xnn;
   std::vector<LayerKernels> layer_kernels;
   std::unique_ptr<LinearKernel> head;
   int position = 0;
@@ -318,7 +325,30 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
   if (alloc.overflowed() || alloc.used() != impl->plan.total_bytes)
     return Error(ErrorCode::kInternal, "executor buffers do not match the memory plan");
 
-  const kernels::LinearOptions lin{options.batch_tokens, options.threads};
+  kernels::LinearOptions lin{options.batch_tokens, options.threads};
+  // Speed: one thread pool, and XNNPACK for the linear layers (see ExecutorOptions).
+  impl->pool = LINNET_TRY(kernels::ThreadPool::create(options.threads));
+  if (options.use_xnnpack) {
+    kernels::XnnLinearOptions xo;
+    xo.max_rows = options.batch_tokens;
+    xo.max_in_features = std::max({D, I, hp.linear_num_value_heads * std::int64_t{hp.linear_value_head_dim},
+                                   hp.num_attention_heads * std::int64_t{hp.head_dim}});
+    xo.pool = &*impl->pool;
+    xo.cache_path = options.packed_weights_cache;
+    xo.weights_identity = options.weights_identity;
+    // Address space reserved for the cache file: packing f16 as f32 can double a weight.
+    std::size_t weight_bytes = head_view.data_bytes + head_view.scales_bytes;
+    for (const LayerWeights& lw : weights.layers)
+      for (const TensorView* t : {&lw.gate_proj, &lw.up_proj, &lw.down_proj, &lw.linear.in_proj_qkv,
+                                  &lw.linear.in_proj_z, &lw.linear.in_proj_b, &lw.linear.in_proj_a,
+                                  &lw.linear.out_proj, &lw.attention.q_proj, &lw.attention.k_proj,
+                                  &lw.attention.v_proj, &lw.attention.o_proj})
+        weight_bytes += t->data_bytes + t->scales_bytes;
+    xo.cache_reserve_bytes = 3 * weight_bytes + (std::size_t{64} << 20);
+    xo.log = options.log;
+    impl->xnn = LINNET_TRY(kernels::XnnLinearBackend::create(xo));
+    lin.backend = impl->xnn.get();
+  }
   auto bind = [&](const TensorView& t, std::initializer_list<std::int64_t> shape, const std::string& what,
                   std::unique_ptr<LinearKernel>& out) -> Status {
     LINNET_TRY(expect_shape(t, shape, what));
@@ -369,10 +399,15 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
     auto head = kernels::create_linear_kernel(head_view, lin);
     if (!head.ok()) return Error(head.error()).with_context("lm_head");
     impl->head = std::move(head).value();
-    // The embedding is read row by row with the same layouts; validate it the same way.
-    auto embed = kernels::create_linear_kernel(weights.embed_tokens, lin);
+    // The embedding is read row by row with the same layouts; validate it the same way
+    // (with the reference: nothing to pack).
+    kernels::LinearOptions check = lin;
+    check.backend = nullptr;
+    auto embed = kernels::create_linear_kernel(weights.embed_tokens, check);
     if (!embed.ok()) return Error(embed.error()).with_context("embed_tokens");
   }
+  // Speed: writes the packed-weights cache on a first load; XNNPACK runs only after this.
+  if (impl->xnn) LINNET_TRY(impl->xnn->finish_loading());
   return Executor(std::move(impl));
 }
 
@@ -526,6 +561,28 @@ Status Executor::load_state(std::span<const std::uint8_t> in) {
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }
 const HyperParams& Executor::hyper_params() const { return impl_->hp; }
+
+// ---- speed diagnostics (linnet bench) ----------------------------------------------------
+std::string Executor::linear_backend_description() const {
+  const Impl& m = *impl_;
+  if (!m.xnn) return "reference";
+  std::string kinds;  // the implementations in use, e.g. "xnnpack qd8-f32-qb4w, reference"
+  auto note = [&](const std::unique_ptr<LinearKernel>& k) {
+    if (k && kinds.find(k->implementation()) == std::string::npos)
+      kinds += (kinds.empty() ? "" : ", ") + std::string(k->implementation());
+  };
+  for (const LayerKernels& k : m.layer_kernels)
+    for (const auto* p : {&k.in_proj_qkv, &k.in_proj_z, &k.in_proj_b, &k.in_proj_a, &k.out_proj, &k.q_proj,
+                          &k.k_proj, &k.v_proj, &k.o_proj, &k.gate_proj, &k.up_proj, &k.down_proj})
+      note(*p);
+  note(m.head);
+  return kinds + "; packed weights " + m.xnn->cache_description();
+}
+std::size_t Executor::packed_weight_bytes() const { return impl_->xnn ? impl_->xnn->packed_bytes() : 0; }
+std::uint64_t Executor::xnnpack_busy_ns() const { return impl_->xnn ? impl_->xnn->busy_ns() : 0; }
+void Executor::reset_speed_counters() {
+  if (impl_->xnn) impl_->xnn->reset_counters();
+}
 void Executor::set_hidden_observer(HiddenObserver observer) { impl_->observer = std::move(observer); }
 
 }  // namespace linnet

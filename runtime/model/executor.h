@@ -72,6 +72,15 @@ class Executor {
   const MemoryPlan& memory_plan() const;
   const HyperParams& hyper_params() const;
 
+  // Speed diagnostics for `linnet bench`: the linear layers' implementation and packed-
+  // weights cache ("xnnpack qd8-f32-qb4w; mapped m.linnet.xnnpack (...)" or "reference"),
+  // the bytes of packed weights XNNPACK holds, and the wall time spent inside XNNPACK's
+  // linear layers since creation or the last reset_speed_counters().
+  std::string linear_backend_description() const;
+  std::size_t packed_weight_bytes() const;
+  std::uint64_t xnnpack_busy_ns() const;
+  void reset_speed_counters();
+
   // Tests only: set before forward(); an empty function removes it.
   void set_hidden_observer(HiddenObserver observer);
 

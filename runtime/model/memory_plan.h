@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bundle/model_view.h"
@@ -20,6 +22,17 @@ struct ExecutorOptions {
   // tokens (the activation buffers are [batch_tokens, ...]); the DeltaNet inside a
   // micro-batch is chunked by 64. Results do not depend on it beyond float32 rounding.
   int batch_tokens = 128;
+
+  // Speed (kernels/xnnpack): linear layers run on XNNPACK where the weight's dtype allows
+  // (F32, F16, Q8, Q4), sharing one thread pool of `threads` with Linnet's kernels; the
+  // reference kernels run otherwise. XNNPACK's packed weights go to `packed_weights_cache`
+  // (a file, usually "<bundle>.xnnpack": packed on the first load, mapped on later ones;
+  // empty: packed in memory), keyed by `weights_identity` (the bundle's content SHA-256).
+  bool use_xnnpack = true;
+  std::string packed_weights_cache;
+  std::string weights_identity;
+  // Progress messages of loading (the first load says it is packing); null: silent.
+  std::function<void(std::string_view)> log;
 };
 
 // One named region of the arena (offsets are multiples of kArenaAlignment).
