@@ -1,0 +1,182 @@
+#include "session/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tokenizer/stream_decoder.h"
+
+namespace linnet {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+ChatFormat chat_format_of(const Bundle& bundle) {
+  const ChatTemplateStrings& t = bundle.chat_template();
+  ChatFormat f;
+  if (!t.im_start.empty()) f.im_start = t.im_start;
+  if (!t.im_end.empty()) f.im_end = t.im_end;
+  if (!t.thinking_on.empty()) f.thinking_on = t.thinking_on;
+  if (!t.thinking_off.empty()) f.thinking_off = t.thinking_off;
+  f.default_thinking = t.default_thinking;
+  return f;
+}
+
+}  // namespace
+
+std::string_view generation_stop_name(GenerationStop stop) {
+  switch (stop) {
+    case GenerationStop::kEndOfTurn: return "end_of_turn";
+    case GenerationStop::kEndOfText: return "end_of_text";
+    case GenerationStop::kTokenLimit: return "token_limit";
+    case GenerationStop::kContextFull: return "context_full";
+    case GenerationStop::kSinkStopped: return "stopped";
+    case GenerationStop::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+Session::Session(const Model& model, Executor executor, int context_length)
+    : model_(&model),
+      executor_(std::move(executor)),
+      chat_format_(chat_format_of(model.bundle())),
+      logits_(static_cast<std::size_t>(model.vocab_size())) {
+  history_.reserve(static_cast<std::size_t>(context_length));
+  piece_.reserve(256);
+}
+
+Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
+  ExecutorOptions executor_options;
+  const int max_positions = model.hyper_params().max_position_embeddings;
+  executor_options.context_length =
+      max_positions > 0 ? std::min(options.context_length, max_positions) : options.context_length;
+  executor_options.threads = options.threads;
+  executor_options.batch_tokens = options.batch_tokens;
+  Executor executor = LINNET_TRY(Executor::create(model.bundle().weights(), executor_options));
+  return std::unique_ptr<Session>(
+      new Session(model, std::move(executor), executor_options.context_length));
+}
+
+std::size_t Session::memory_bytes() const {
+  return executor_.memory_plan().total_bytes + logits_.capacity() * sizeof(float) +
+         history_.capacity() * sizeof(TokenId);
+}
+
+Result<std::vector<TokenId>> Session::encode_chat(std::string_view system, std::string_view user,
+                                                  std::optional<bool> thinking) const {
+  std::vector<ChatMessage> messages;
+  if (!system.empty()) messages.push_back({ChatRole::kSystem, system});
+  messages.push_back({ChatRole::kUser, user});
+  ChatOptions options;
+  options.thinking = thinking;
+  options.parse_special_in_content = false;
+  return linnet::encode_chat(model_->tokenizer(), chat_format_, messages, options);
+}
+
+void Session::reset() {
+  executor_.reset();
+  history_.clear();
+  has_logits_ = false;
+}
+
+Status Session::prefill(std::span<const TokenId> ids) {
+  const int before = executor_.position();
+  Status s = executor_.forward(ids, LogitsMode::kLast, logits_);
+  if (!s.ok()) {
+    if (executor_.position() != before) reset();  // a kernel failure resets the executor
+    return s;
+  }
+  history_.insert(history_.end(), ids.begin(), ids.end());
+  has_logits_ = true;
+  return ok_status();
+}
+
+Status Session::decode(TokenId id) {
+  const TokenId one[1] = {id};
+  return prefill(one);
+}
+
+std::span<const float> Session::logits() const {
+  if (!has_logits_) return {};
+  return logits_;
+}
+
+
+Result<GenerationResult> Session::generate(std::span<const TokenId> prompt, const GenerationOptions& options,
+                                           const PieceSink& sink) {
+  if (prompt.empty()) return Error(ErrorCode::kInvalidArgument, "generate: empty prompt");
+  if (static_cast<int>(prompt.size()) >= context_length()) {
+    return Error(ErrorCode::kInvalidArgument, "generate: prompt of " + std::to_string(prompt.size()) +
+                                                  " tokens does not fit the context of " +
+                                                  std::to_string(context_length()));
+  }
+  reset();
+  GenerationResult result;
+  result.prompt_tokens = static_cast<int>(prompt.size());
+  const auto prefill_start = Clock::now();
+  LINNET_TRY(prefill(prompt));
+  result.prefill_ms = ms_since(prefill_start);
+
+  const auto decode_start = Clock::now();
+  StopCondition stop_condition(model_->tokenizer(), options.max_new_tokens);
+  StreamDecoder text(model_->tokenizer());
+  for (;;) {
+    if (options.cancelled && options.cancelled()) {
+      result.stop = GenerationStop::kCancelled;
+      break;
+    }
+    const TokenId token = static_cast<TokenId>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());  // SAMPLER
+    const StopReason reason = stop_condition.update(token);
+    if (reason == StopReason::kEndOfTurn || reason == StopReason::kEndOfText) {
+      result.stop = reason == StopReason::kEndOfTurn ? GenerationStop::kEndOfTurn : GenerationStop::kEndOfText;
+      break;
+    }
+    result.generated_tokens++;
+    piece_.clear();
+    LINNET_TRY(text.push(token, piece_));
+    if (sink && !sink(piece_)) {
+      result.stop = GenerationStop::kSinkStopped;
+      break;
+    }
+    if (reason == StopReason::kTokenLimit) {
+      result.stop = GenerationStop::kTokenLimit;
+      break;
+    }
+    if (position() >= context_length()) {
+      result.stop = GenerationStop::kContextFull;
+      break;
+    }
+    LINNET_TRY(decode(token));
+  }
+  piece_.clear();
+  text.finish(piece_);
+  if (!piece_.empty() && sink) sink(piece_);
+  result.decode_ms = ms_since(decode_start);
+  return result;
+}
+
+Status Session::score(std::span<const TokenId> ids, int decode_from, std::span<float> out) {
+  const std::size_t T = ids.size();
+  const std::size_t V = static_cast<std::size_t>(model_->vocab_size());
+  if (T == 0) return Error(ErrorCode::kInvalidArgument, "score: no tokens");
+  if (decode_from < 0 || static_cast<std::size_t>(decode_from) > T) {
+    return Error(ErrorCode::kInvalidArgument, "score: decode_from " + std::to_string(decode_from) +
+                                                  " outside [0, " + std::to_string(T) + "]");
+  }
+  if (out.size() < T * V) return Error(ErrorCode::kInvalidArgument, "score: output span too small");
+  reset();
+  const std::size_t k = static_cast<std::size_t>(decode_from);
+  if (k > 0) LINNET_TRY(executor_.forward(ids.first(k), LogitsMode::kAll, out.first(k * V)));
+  for (std::size_t t = k; t < T; ++t) {
+    LINNET_TRY(executor_.forward(ids.subspan(t, 1), LogitsMode::kLast, out.subspan(t * V, V)));
+  }
+  history_.assign(ids.begin(), ids.end());
+  std::copy_n(out.begin() + static_cast<std::ptrdiff_t>((T - 1) * V), V, logits_.begin());
+  has_logits_ = true;
+  return ok_status();
+}
+
+}  // namespace linnet

@@ -1,0 +1,121 @@
+// A session: one conversation's worth of state over a shared Model. It owns an executor
+// (its arena holds the caches and activations), a logits buffer [V], the token history
+// and the sampler, all sized at create(); prefill, decode and the generation loop then run
+// without allocating per token.
+//
+//   auto model = LINNET_TRY(Model::open("m.linnet"));
+//   auto session = LINNET_TRY(Session::create(*model, {.context_length = 2048}));
+//   auto prompt = LINNET_TRY(session->encode_chat("You are ...", "hello", false));
+//   auto result = LINNET_TRY(session->generate(prompt, options, [](std::string_view piece) {
+//     fputs(std::string(piece).c_str(), stdout); return true; }));
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/chat_prompt.h"
+#include "chat/stop_condition.h"
+#include "core/result.h"
+#include "model/executor.h"
+#include "session/model.h"
+
+namespace linnet {
+
+struct SessionOptions {
+  int context_length = 4096;  // capped by the model's max_position_embeddings
+  int threads = 1;
+  int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
+};
+
+struct GenerationOptions {
+  // SAMPLER: SamplerParams sampling;   // temperature 0 = greedy
+  std::uint32_t max_new_tokens = 512;   // 0 = until the context is full
+  // Polled before each new token; returning true ends generation (kCancelled).
+  std::function<bool()> cancelled;
+};
+
+enum class GenerationStop : std::uint8_t {
+  kEndOfTurn,    // <|im_end|>
+  kEndOfText,    // <|endoftext|>
+  kTokenLimit,   // max_new_tokens
+  kContextFull,  // the executor's context length
+  kSinkStopped,  // the piece sink returned false
+  kCancelled,    // options.cancelled returned true
+};
+std::string_view generation_stop_name(GenerationStop stop);
+
+struct GenerationResult {
+  GenerationStop stop = GenerationStop::kEndOfTurn;
+  int prompt_tokens = 0;
+  int generated_tokens = 0;  // sampled tokens, not counting the stop token
+  double prefill_ms = 0;     // prompt forward
+  double decode_ms = 0;      // every step after it (sampling included)
+};
+
+// Receives the text of each generated token as whole UTF-8 characters (a piece may be
+// empty while a character is incomplete); valid during the call. Return false to stop.
+using PieceSink = std::function<bool(std::string_view piece)>;
+
+class Session {
+ public:
+  // `model` must outlive the session.
+  static Result<std::unique_ptr<Session>> create(const Model& model, const SessionOptions& options = {});
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Model& model() const { return *model_; }
+  Executor& executor() { return executor_; }
+  const Executor& executor() const { return executor_; }
+  int position() const { return executor_.position(); }
+  int context_length() const { return executor_.context_length(); }
+  // Bytes allocated for the executor's arena, the logits and the history.
+  std::size_t memory_bytes() const;
+
+  // The bundle's chat format, and a chat prompt as ids (thinking unset: the bundle's
+  // default). Message contents are tokenized as plain text: a user writing "<|im_end|>"
+  // cannot end the turn. `system` empty: no system turn.
+  const ChatFormat& chat_format() const { return chat_format_; }
+  Result<std::vector<TokenId>> encode_chat(std::string_view system, std::string_view user,
+                                           std::optional<bool> thinking = std::nullopt) const;
+
+  // Back to an empty context.
+  void reset();
+  // Appends tokens (the prefill path when more than one) and computes the last one's
+  // logits. On error the context is unchanged (or reset after a kernel failure).
+  Status prefill(std::span<const TokenId> ids);
+  // Appends one token through the decode path and computes its logits.
+  Status decode(TokenId id);
+  // Logits [V] after the last prefill/decode; empty after reset().
+  std::span<const float> logits() const;
+
+  // Resets, prefills `prompt`, then samples and decodes until a stop condition, streaming
+  // text to `sink` (may be empty). Nothing is allocated per token.
+  Result<GenerationResult> generate(std::span<const TokenId> prompt, const GenerationOptions& options,
+                                    const PieceSink& sink);
+
+  // Logits of every position of `ids` from an empty context, into `out` [T, V]: positions
+  // [0, decode_from) in one prefill, positions [decode_from, T) one token at a time through
+  // the decode path. decode_from in [0, T]; T == decode_from is a single prefill. Resets.
+  Status score(std::span<const TokenId> ids, int decode_from, std::span<float> out);
+
+ private:
+  Session(const Model& model, Executor executor, int context_length);
+
+  const Model* model_;  // borrowed
+  Executor executor_;
+  ChatFormat chat_format_;
+  std::vector<float> logits_;     // [V]
+  std::vector<TokenId> history_;  // capacity context_length: every token in the context
+  bool has_logits_ = false;
+  std::string piece_;             // reused text buffer for one token's characters
+};
+
+}  // namespace linnet
