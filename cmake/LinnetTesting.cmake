@@ -1,3 +1,11 @@
+# linnet_add_test is always defined; when LINNET_BUILD_TESTS is OFF (the fuzz preset) it
+# does nothing, so a folder's CMakeLists.txt configures whether or not tests are built.
+if(NOT LINNET_BUILD_TESTS)
+  function(linnet_add_test name)
+  endfunction()
+  return()
+endif()
+
 find_package(GTest REQUIRED)
 
 # linnet_add_test(NAME SOURCES a.cpp b.cpp LIBS lib1 lib2 [LABELS l1 l2])
