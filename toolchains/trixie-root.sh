@@ -141,9 +141,10 @@ setup_native() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The root has the host's architecture (debootstrap's default), so it needs what a native
+# build on this host needs: on an arm64 host (a Jetson on Ubuntu) no cross tools.
 root_hash() {
-  printf '%s\n' "recipe $recipe" "suite $suite" "${packages_native[@]}" "${packages_cross[@]}" |
-    sha256sum | cut -d' ' -f1
+  { printf '%s\n' "recipe $recipe" "suite $suite"; native_package_list; } | sha256sum | cut -d' ' -f1
 }
 
 root_ready() {
@@ -211,14 +212,15 @@ bootstrap() {
 }
 
 install_into_root() {
-  local all=("${packages_native[@]}" "${packages_cross[@]}")
+  local all
+  mapfile -t all < <(native_package_list)
   say "installing ${#all[@]} packages into the root (log: $root.apt.log)"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   # dpkg --configure -a and apt-get -f finish whatever an interrupted earlier install left.
   if ! (cd "$here" && in_root bg bash -c '
       set -e
       export DEBIAN_FRONTEND=noninteractive
-      dpkg --add-architecture arm64
+      if printf "%s\n" "$@" | grep -q ":arm64\$"; then dpkg --add-architecture arm64; fi
       echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/90linnet  # a build root needs no fsync
       printf "%s\n" "APT::Install-Recommends \"false\";" "Acquire::Retries \"3\";" \
         > /etc/apt/apt.conf.d/90linnet
