@@ -7,8 +7,9 @@ std::string_view ota_phase_name(OtaPhase phase) {
     case OtaPhase::kIdle: return "idle";
     case OtaPhase::kReceiving: return "receiving";
     case OtaPhase::kVerifying: return "verifying";
+    case OtaPhase::kTrial: return "trial";
     case OtaPhase::kCommitted: return "committed";
-    case OtaPhase::kFailed: return "failed";
+    case OtaPhase::kRolledBack: return "rolled_back";
   }
   return "unknown";
 }

@@ -235,15 +235,14 @@ ParsedLine parse_generate(RequestId id, FieldReader& f) {
   return Request{std::move(id), std::move(c)};
 }
 
-ParsedLine parse_ota_begin(RequestId id, FieldReader& f, std::size_t max_manifest_chars) {
+ParsedLine parse_ota_begin(RequestId id, FieldReader& f, std::size_t max_head_chars) {
   std::string text;
-  if (!f.only("ota_begin", {"manifest"}) ||
-      !f.read_string("manifest", true, max_manifest_chars, text)) {
+  if (!f.only("ota_begin", {"head"}) || !f.read_string("head", true, max_head_chars, text)) {
     return bad_request(std::move(id), f.error());
   }
   auto bytes = base64_decode(text);
   if (!bytes || bytes->empty()) {
-    return bad_request(std::move(id), "field 'manifest' must be non-empty base64");
+    return bad_request(std::move(id), "field 'head' must be non-empty base64");
   }
   return Request{std::move(id), OtaBeginCommand{std::move(*bytes)}};
 }

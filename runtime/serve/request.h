@@ -32,7 +32,7 @@ struct GenerateCommand {
   bool stream = true;  // false: no token lines, the final result carries the text
 };
 struct OtaBeginCommand {
-  std::vector<std::uint8_t> manifest;
+  std::vector<std::uint8_t> head;  // the update file's head (header + manifest + signature)
 };
 struct OtaChunkCommand {
   std::uint64_t offset = 0;

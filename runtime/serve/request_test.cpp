@@ -162,13 +162,14 @@ TEST(ParseRequest, OtaChunksAreDecodedAndChecksummed) {
   EXPECT_NE(std::get<RequestError>(p).message.find("1..4 bytes"), std::string::npos);
 }
 
-TEST(ParseRequest, OtaBeginNeedsABase64Manifest) {
-  Request r = ok(R"({"id":"u","cmd":"ota_begin","manifest":"bWFuaWZlc3Q="})");
+TEST(ParseRequest, OtaBeginNeedsABase64Head) {
+  Request r = ok(R"({"id":"u","cmd":"ota_begin","head":"bWFuaWZlc3Q="})");
   const auto& b = std::get<OtaBeginCommand>(r.command);
-  EXPECT_EQ(std::string(b.manifest.begin(), b.manifest.end()), "manifest");
-  EXPECT_EQ(err(R"({"id":"u","cmd":"ota_begin","manifest":"not base64"})").code,
+  EXPECT_EQ(std::string(b.head.begin(), b.head.end()), "manifest");
+  EXPECT_EQ(err(R"({"id":"u","cmd":"ota_begin","head":"not base64"})").code,
             ProtocolError::kBadRequest);
-  EXPECT_EQ(err(R"({"id":"u","cmd":"ota_begin","manifest":""})").code, ProtocolError::kBadRequest);
+  EXPECT_EQ(err(R"({"id":"u","cmd":"ota_begin","head":""})").code, ProtocolError::kBadRequest);
+  EXPECT_EQ(err(R"({"id":"u","cmd":"ota_begin","manifest":"bWFu"})").code, ProtocolError::kBadRequest);
 }
 
 TEST(ParseRequest, OurOwnResponsesEchoedBackAreIgnored) {

@@ -45,6 +45,7 @@ ResponseJson ota_status_json(const OtaStatus& s) {
   return {{"phase", ota_phase_name(s.phase)},
           {"received_bytes", s.received_bytes},
           {"total_bytes", s.total_bytes},
+          {"active_model", s.active_model},
           {"active_version", s.active_version},
           {"last_error", s.last_error}};
 }
@@ -393,7 +394,7 @@ void Server::handle_ota(const RequestId& id, const Command& command) {
     return;
   }
   if (const auto* begin = std::get_if<OtaBeginCommand>(&command)) {
-    auto r = ota_->begin(begin->manifest);
+    auto r = ota_->begin(begin->head);
     if (!r.ok()) {
       send_error(id, ProtocolError::kOta, r.error().message());
       return;
@@ -596,7 +597,7 @@ void Server::run_ota_commit(const RequestId& id) {
     send_error(id, ProtocolError::kOta, result.error().message());
     return;
   }
-  send(ok_line(id, {{"version", result->version}, {"model_sha256", result->model_sha256}}));
+  send(ok_line(id, {{"model", result->model_name}, {"version", result->version}}));
 }
 
 }  // namespace linnet::serve

@@ -243,14 +243,14 @@ TEST(Server, OtaTransferBeginChunksCommitStatus) {
   PtyServer s(fast_config());
   std::vector<std::uint8_t> payload(10000);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 7 + 3);
-  const std::string manifest = FakeOtaPort::make_manifest("2.0", payload);
+  const std::string head = FakeOtaPort::make_head(2, payload);
 
   Json st = call(s, request(1, "ota_status"));
   EXPECT_EQ(st["result"]["phase"], "idle");
 
   Json b = call(s, request(2, "ota_begin",
-                           {{"manifest", base64_encode({reinterpret_cast<const std::uint8_t*>(manifest.data()),
-                                                        manifest.size()})}}));
+                           {{"head", base64_encode({reinterpret_cast<const std::uint8_t*>(head.data()),
+                                                    head.size()})}}));
   ASSERT_EQ(b["ok"], true) << b.dump();
   EXPECT_EQ(b["result"]["total_bytes"], 10000);
   EXPECT_EQ(b["result"]["resume_offset"], 0);
@@ -278,15 +278,16 @@ TEST(Server, OtaTransferBeginChunksCommitStatus) {
 
   Json c = call(s, request(4, "ota_commit"));
   ASSERT_EQ(c["ok"], true) << c.dump();
-  EXPECT_EQ(c["result"]["version"], "2.0");
+  EXPECT_EQ(c["result"]["version"], 2);
+  EXPECT_EQ(c["result"]["model"], "fake-model");
   EXPECT_EQ(s.ota().committed_payload(), payload);
   st = call(s, request(5, "ota_status"));
   EXPECT_EQ(st["result"]["phase"], "committed");
-  EXPECT_EQ(st["result"]["active_version"], "2.0");
+  EXPECT_EQ(st["result"]["active_version"], 2);
 
   EXPECT_EQ(call(s, request(6, "ota_abort"))["ok"], true);
   EXPECT_EQ(call(s, request(7, "ota_status"))["result"]["phase"], "idle");
-  EXPECT_EQ(error_code(call(s, request(8, "ota_begin", {{"manifest", "bm9wZQ=="}}))), "ota");
+  EXPECT_EQ(error_code(call(s, request(8, "ota_begin", {{"head", "bm9wZQ=="}}))), "ota");
 }
 
 TEST(Server, WithoutAnOtaAgentTheOtaCommandsAreUnsupported) {

@@ -126,34 +126,35 @@ Result<GenerateResult> FakeBackend::generate(std::string_view prompt, const Gene
   return r;
 }
 
-std::string FakeOtaPort::make_manifest(std::string_view version, const std::vector<std::uint8_t>& payload) {
-  return "fake-update version=" + std::string(version) + " size=" + std::to_string(payload.size()) +
+std::string FakeOtaPort::make_head(std::uint64_t version, const std::vector<std::uint8_t>& payload) {
+  return "fake-update version=" + std::to_string(version) + " size=" + std::to_string(payload.size()) +
          " sha256=" + to_hex(Sha256::of(payload));
 }
 
-Result<OtaBeginResult> FakeOtaPort::begin(std::span<const std::uint8_t> manifest) {
+Result<OtaBeginResult> FakeOtaPort::begin(std::span<const std::uint8_t> head) {
   std::lock_guard lock(mutex_);
-  const std::string text(manifest.begin(), manifest.end());
+  const std::string text(head.begin(), head.end());
   std::istringstream in(text);
   std::string magic, version, size, sha;
   in >> magic >> version >> size >> sha;
   if (magic != "fake-update" || !version.starts_with("version=") || !size.starts_with("size=") ||
       !sha.starts_with("sha256=") || sha.size() != 7 + 64) {
-    return Error(ErrorCode::kCorrupt, "manifest does not parse");
+    return Error(ErrorCode::kCorrupt, "head does not parse");
   }
   OtaBeginResult r;
   const std::string_view size_text = std::string_view(size).substr(5);
   if (std::from_chars(size_text.data(), size_text.data() + size_text.size(), r.total_bytes).ec != std::errc{}) {
-    return Error(ErrorCode::kCorrupt, "manifest size does not parse");
+    return Error(ErrorCode::kCorrupt, "head size does not parse");
   }
   r.max_chunk_bytes = 4096;
-  if (status_.phase == OtaPhase::kReceiving && text == manifest_) {
+  if (status_.phase == OtaPhase::kReceiving && text == head_) {
     r.resume_offset = received_.size();  // same update: continue
   } else {
     received_.clear();
   }
-  manifest_ = text;
-  version_ = version.substr(8);
+  head_ = text;
+  const std::string_view version_text = std::string_view(version).substr(8);
+  std::from_chars(version_text.data(), version_text.data() + version_text.size(), version_);
   sha256_ = sha.substr(7);
   status_.phase = OtaPhase::kReceiving;
   status_.total_bytes = r.total_bytes;
@@ -181,14 +182,15 @@ Result<OtaCommitResult> FakeOtaPort::commit() {
   std::lock_guard lock(mutex_);
   if (status_.phase != OtaPhase::kReceiving) return Error(ErrorCode::kFailedPrecondition, "no transfer in progress");
   if (received_.size() != status_.total_bytes || to_hex(Sha256::of(received_)) != sha256_) {
-    status_.phase = OtaPhase::kFailed;
-    status_.last_error = "payload does not match the manifest";
+    status_.phase = OtaPhase::kRolledBack;
+    status_.last_error = "payload does not match the head";
     return Error(ErrorCode::kVerification, status_.last_error);
   }
   committed_ = received_;
   status_.phase = OtaPhase::kCommitted;
+  status_.active_model = "fake-model";
   status_.active_version = version_;
-  return OtaCommitResult{version_, sha256_};
+  return OtaCommitResult{"fake-model", version_};
 }
 
 Status FakeOtaPort::abort() {

@@ -10,8 +10,9 @@
 //     every token, sleeps token_delay per token.
 //   classify: weight 10 for each label that occurs in the text, 1 otherwise,
 //     normalised; text "fail" fails with kInternal. Sleeps classify_delay (cancellable).
-// FakeOtaPort: the manifest is the text "fake-update version=<v> size=<n> sha256=<hex>";
-//   chunks are kept in memory; commit checks size and SHA-256.
+// FakeOtaPort: the head is the text "fake-update version=<v> size=<n> sha256=<hex>";
+//   chunks are kept in memory; commit checks size and SHA-256. (ota_serial_test runs
+//   the real agent.)
 #pragma once
 
 #include <atomic>
@@ -63,7 +64,7 @@ class FakeBackend final : public Backend {
 
 class FakeOtaPort final : public OtaPort {
  public:
-  static std::string make_manifest(std::string_view version, const std::vector<std::uint8_t>& payload);
+  static std::string make_head(std::uint64_t version, const std::vector<std::uint8_t>& payload);
 
   Result<OtaBeginResult> begin(std::span<const std::uint8_t> manifest) override;
   Result<std::uint64_t> chunk(std::uint64_t offset, std::span<const std::uint8_t> bytes) override;
@@ -76,8 +77,9 @@ class FakeOtaPort final : public OtaPort {
  private:
   mutable std::mutex mutex_;
   OtaStatus status_;
-  std::string manifest_;
-  std::string version_, sha256_;
+  std::string head_;
+  std::uint64_t version_ = 0;
+  std::string sha256_;
   std::vector<std::uint8_t> received_;
   std::vector<std::uint8_t> committed_;
 };

@@ -135,7 +135,8 @@ PtyServer::PtyServer(Config config) : backend_(config.backend), pty_(std::make_u
     opened_cv_.notify_all();
   };
   const std::string path = link_path_;
-  auto server = Server::create(backend_, config.with_ota ? &ota_ : nullptr,
+  OtaPort* ota = config.ota != nullptr ? config.ota : (config.with_ota ? &ota_ : nullptr);
+  auto server = Server::create(backend_, ota,
                                [path] { return Link::open_serial(path, {115200, false}); },
                                std::move(options));
   if (!server.ok()) {

@@ -80,6 +80,7 @@ class PtyServer {
     ServerOptions options;
     FakeBackendOptions backend;
     bool with_ota = true;
+    OtaPort* ota = nullptr;  // borrowed; replaces the fake OTA port when set
   };
   explicit PtyServer(Config config);
   ~PtyServer();
