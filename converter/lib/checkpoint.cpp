@@ -19,21 +19,6 @@ std::string dims(const std::vector<std::int64_t>& shape) {
   return out + "]";
 }
 
-std::string_view st_dtype_name(StDType d) {
-  switch (d) {
-    case StDType::kF32: return "F32";
-    case StDType::kF16: return "F16";
-    case StDType::kBF16: return "BF16";
-    case StDType::kI64: return "I64";
-    case StDType::kI32: return "I32";
-    case StDType::kU8: return "U8";
-    case StDType::kI8: return "I8";
-    case StDType::kBool: return "BOOL";
-    case StDType::kF64: return "F64";
-  }
-  return "?";
-}
-
 }  // namespace
 
 Result<Checkpoint> Checkpoint::open(const std::string& hf_dir) {

@@ -85,7 +85,7 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& o) {
   std::vector<PlannedTensor> plan;
   std::vector<DTypeChoice> choices;
   for (const TensorSpec& s : specs) {
-    const DTypeChoice c = choose_dtype(o.quant, s.cls, s.shape);
+    const DTypeChoice c = choose_dtype(o.quant, o.embedding_quant, s.cls, s.shape);
     if (o.quant == QuantMode::kQ4 && s.cls == TensorClass::kLinear && c.dtype != DType::kQ4) {
       note("tensor " + s.name + ": row length " + std::to_string(s.shape[1]) + " is not a multiple of 32, stored q8");
     }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@ struct ConvertOptions {
   std::string hf_dir;
   std::string output;
   QuantMode quant = QuantMode::kF32;
+  std::optional<QuantMode> embedding_quant;  // overrides the policy for embed_tokens / lm_head
   std::uint32_t data_alignment = 64;
   int threads = 2;
   std::uint64_t created_unix_seconds = 0;

@@ -48,4 +48,12 @@ DTypeChoice choose_dtype(QuantMode mode, TensorClass cls, std::span<const std::i
   return {DType::kF32, 0};
 }
 
+DTypeChoice choose_dtype(QuantMode mode, const std::optional<QuantMode>& embedding_mode, TensorClass cls,
+                         std::span<const std::int64_t> shape) {
+  if (embedding_mode && (cls == TensorClass::kEmbedding || cls == TensorClass::kLmHead)) {
+    return choose_dtype(*embedding_mode, TensorClass::kLinear, shape);
+  }
+  return choose_dtype(mode, cls, shape);
+}
+
 }  // namespace linnet::convert

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -30,5 +31,10 @@ struct DTypeChoice {
 
 // `shape` is the tensor's logical shape ([out, in] for matrices).
 DTypeChoice choose_dtype(QuantMode mode, TensorClass cls, std::span<const std::int64_t> shape);
+
+// The same, with embed_tokens / lm_head stored as `embedding_mode` when given (the
+// --embed option, used to measure the policy's choice).
+DTypeChoice choose_dtype(QuantMode mode, const std::optional<QuantMode>& embedding_mode, TensorClass cls,
+                         std::span<const std::int64_t> shape);
 
 }  // namespace linnet::convert

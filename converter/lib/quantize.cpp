@@ -1,6 +1,7 @@
 #include "converter/lib/quantize.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -18,7 +19,7 @@ Quantized quantize_q8(std::span<const float> w, std::int64_t rows, std::int64_t 
       const float* row = w.data() + n * cols;
       float amax = 0;
       for (std::int64_t k = 0; k < cols; ++k) amax = std::max(amax, std::fabs(row[k]));
-      const float scale = amax > 0 ? amax / 127.0f : 1.0f;
+      const float scale = amax > 0 ? std::max(amax / 127.0f, FLT_MIN) : 1.0f;
       const float inv = 1.0f / scale;
       auto* out = reinterpret_cast<std::int8_t*>(q.data.data() + n * cols);
       for (std::int64_t k = 0; k < cols; ++k) {
@@ -45,12 +46,11 @@ Quantized quantize_q4(std::span<const float> w, std::int64_t rows, std::int64_t 
         const float* x = row + b * block;
         float amax = 0;
         for (std::uint32_t i = 0; i < block; ++i) amax = std::max(amax, std::fabs(x[i]));
-        std::uint16_t scale_bits = f32_to_bf16(amax > 0 ? amax / 7.0f : 1.0f);
-        float scale = bf16_to_f32(scale_bits);
-        if (!(scale > 0) || !std::isfinite(scale)) {  // amax/7 underflowed bf16: keep codes zero
-          scale_bits = f32_to_bf16(1.0f);
-          scale = 1.0f;
-        }
+        // XNNPACK's qb4w refuses scales that are not positive normal bf16 values: an
+        // all-zero block gets 1, a block of tiny weights at least FLT_MIN (a normal bf16).
+        std::uint16_t scale_bits = f32_to_bf16(amax > 0 ? std::max(amax / 7.0f, FLT_MIN) : 1.0f);
+        if (bf16_to_f32(scale_bits) < FLT_MIN) scale_bits = f32_to_bf16(FLT_MIN);  // rounding went below
+        const float scale = bf16_to_f32(scale_bits);
         const float inv = 1.0f / scale;
         for (std::uint32_t i = 0; i < block; ++i) {
           const float r = std::clamp(std::nearbyint(x[i] * inv), -8.0f, 7.0f);

@@ -8,7 +8,9 @@
 //        nibble = clamp(round(w / s), -8, 7) + 8, two nibbles a byte (low nibble = even k);
 //        |w - (nibble-8)*s| <= s/2 (s rounded to bf16 first, so the bound holds for the
 //        stored scale). The layout of XNNPACK's qd8_f32_qb4w with kernel_zero_point 8.
-// An all-zero row or block gets scale 1 (XNNPACK wants positive scales) and zero codes.
+// Scales are positive normal floats (XNNPACK refuses zero, subnormal, inf and NaN scales,
+// /work/notes/q4-layout.md): an all-zero row or block gets scale 1 and zero codes, and a
+// scale that would fall below FLT_MIN is FLT_MIN.
 #pragma once
 
 #include <cstdint>

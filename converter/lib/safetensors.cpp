@@ -228,4 +228,45 @@ Status write_safetensors_f32(const std::string& path, std::span<const StOutput> 
   return ok_status();
 }
 
+std::string_view st_dtype_name(StDType d) {
+  switch (d) {
+    case StDType::kF32: return "F32";
+    case StDType::kF16: return "F16";
+    case StDType::kBF16: return "BF16";
+    case StDType::kI64: return "I64";
+    case StDType::kI32: return "I32";
+    case StDType::kU8: return "U8";
+    case StDType::kI8: return "I8";
+    case StDType::kBool: return "BOOL";
+    case StDType::kF64: return "F64";
+  }
+  return "?";
+}
+
+Status write_safetensors_raw(const std::string& path, std::span<const StRawOutput> tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  header["__metadata__"] = {{"format", "pt"}};
+  std::uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    const std::uint64_t len = t.bytes.size();
+    header[t.name] = {{"dtype", std::string(st_dtype_name(t.dtype))},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + len}}};
+    offset += len;
+  }
+  std::string h = header.dump();
+  while ((8 + h.size()) % 8 != 0) h.push_back(' ');
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Error(ErrorCode::kIo, path + ": cannot open for writing");
+  const std::uint64_t hl = h.size();
+  out.write(reinterpret_cast<const char*>(&hl), 8);
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  for (const auto& t : tensors) {
+    out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+  }
+  out.flush();
+  if (!out) return Error(ErrorCode::kIo, path + ": write failed");
+  return ok_status();
+}
+
 }  // namespace linnet::convert

@@ -9,6 +9,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/mapped_file.h"
@@ -56,6 +57,19 @@ struct StOutput {
   std::span<const float> values;
 };
 Status write_safetensors_f32(const std::string& path, std::span<const StOutput> tensors);
+
+// Writes tensors as raw bytes in their own dtypes (tests build checkpoints, shards and
+// broken inputs with it). `bytes` must hold elements * dtype size; borrowed for the call.
+struct StRawOutput {
+  std::string name;
+  StDType dtype = StDType::kF32;
+  std::vector<std::int64_t> shape;
+  std::span<const std::uint8_t> bytes;
+};
+Status write_safetensors_raw(const std::string& path, std::span<const StRawOutput> tensors);
+
+// "F32", "BF16", ... as safetensors spells them.
+std::string_view st_dtype_name(StDType dtype);
 
 float bf16_to_f32(std::uint16_t v);
 float f16_to_f32(std::uint16_t v);

@@ -175,7 +175,7 @@ Result<ConvertReport> write_synthetic(const SyntheticOptions& o) {
   std::vector<PlannedTensor> plan;
   std::vector<DTypeChoice> choices;
   for (const TensorSpec& s : specs) {
-    const DTypeChoice c = choose_dtype(o.quant, s.cls, s.shape);
+    const DTypeChoice c = choose_dtype(o.quant, o.embedding_quant, s.cls, s.shape);
     plan.push_back(PlannedTensor{s.name, c.dtype, s.shape, c.block_size});
     choices.push_back(c);
   }

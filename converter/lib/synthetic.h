@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,7 @@ struct SyntheticOptions {
   std::string config_path;
   std::string output;
   QuantMode quant = QuantMode::kQ4;
+  std::optional<QuantMode> embedding_quant;  // overrides the policy for embed_tokens / lm_head
   std::uint64_t seed = 0;
   int threads = 2;
   std::uint32_t data_alignment = 64;

@@ -23,7 +23,7 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "linnet-convert: %s\n"
                "usage: linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q4 [--verbose] [--page-align]\n"
-               "                      [--threads N]\n"
+               "                      [--threads N] [--embed f32|f16|q8|q4]\n"
                "       linnet-convert --synthetic config.json -o model.linnet --quant q4 [--seed N]\n",
                why);
   return 2;
@@ -48,7 +48,7 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 
 int run_convert(Args args) {
   std::string input, output, synthetic;
-  std::string quant_name;
+  std::string quant_name, embed_name;
   bool verbose = false, page_align = false;
   std::uint64_t seed = 0, threads = 2;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -58,6 +58,8 @@ int run_convert(Args args) {
       output = std::string(next());
     } else if (a == "--quant") {
       quant_name = std::string(next());
+    } else if (a == "--embed") {
+      embed_name = std::string(next());
     } else if (a == "--synthetic") {
       synthetic = std::string(next());
     } else if (a == "--seed") {
@@ -81,6 +83,12 @@ int run_convert(Args args) {
   if (quant_name.empty()) return usage("missing --quant f32|f16|q8|q4");
   auto quant = parse_quant_mode(quant_name);
   if (!quant.ok()) return usage(quant.error().message().c_str());
+  std::optional<QuantMode> embed;
+  if (!embed_name.empty()) {
+    auto e = parse_quant_mode(embed_name);
+    if (!e.ok()) return usage(e.error().message().c_str());
+    embed = *e;
+  }
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   auto note = [](std::string_view s) { std::printf("note: %.*s\n", static_cast<int>(s.size()), s.data()); };
@@ -99,6 +107,7 @@ int run_convert(Args args) {
     o.config_path = synthetic;
     o.output = output;
     o.quant = *quant;
+    o.embedding_quant = embed;
     o.seed = seed;
     o.threads = static_cast<int>(threads);
     o.data_alignment = alignment;
@@ -111,6 +120,7 @@ int run_convert(Args args) {
     o.hf_dir = input;
     o.output = output;
     o.quant = *quant;
+    o.embedding_quant = embed;
     o.threads = static_cast<int>(threads);
     o.data_alignment = alignment;
     o.created_unix_seconds = creation_time();
