@@ -1,0 +1,79 @@
+// `linnet bench`: how fast a bundle runs on this machine, and how close to the memory
+// bandwidth limit decoding gets. One run measures, in this order:
+//   load        Bundle::open + Executor::create (a first load packs XNNPACK's weights into
+//               the cache file and is reported apart; the measured load maps it)
+//   prefill     tokens/s for a 128-token and a 512-token prompt (fresh state each); the time
+//               to first token is the prompt's prefill time (logits of its last position)
+//   decode      tokens/s over 64 greedy tokens after the 512-token prompt
+//   memory      peak resident memory (VmHWM) against bundle weights + arena + 64 MiB
+//   bandwidth   this machine's read bandwidth with the same threads, measured last; bytes
+//               read per decoded token; achieved bandwidth as a fraction of it
+//   XNNPACK     share of the 512-token prefill spent outside XNNPACK's linear layers
+//   boards      decode tokens/s projected for each board profile from its bandwidth
+// Token ids are random (seeded): speed does not depend on them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace linnet::bench {
+
+struct BenchOptions {
+  std::string bundle_path;
+  int threads = 2;
+  int context_length = 4096;
+  int batch_tokens = 128;
+  bool use_xnnpack = true;
+  std::string packed_weights_cache;  // empty: "<bundle>.xnnpack"
+  int short_prompt = 128;
+  int long_prompt = 512;
+  int decode_tokens = 64;
+  std::size_t bandwidth_buffer_bytes = std::size_t{256} << 20;
+  bool verbose = true;  // progress lines on stderr
+};
+
+struct BoardProjection {
+  std::string board;
+  double bandwidth_gbps = 0;
+  double ceiling_tokens_per_second = 0;    // bandwidth / bytes per token
+  double projected_tokens_per_second = 0;  // ceiling x this run's bandwidth fraction
+};
+
+struct BenchReport {
+  // model
+  std::string bundle_path, quantization, linear_backend;
+  int layers = 0, hidden_size = 0, threads = 0, context_length = 0;
+  std::uint64_t bundle_file_bytes = 0, bundle_weight_bytes = 0;
+  // load
+  bool first_load_packed = false;
+  double first_load_seconds = 0;  // only when it packed
+  double load_seconds = 0;
+  // prefill / decode
+  double prefill_short_tokens_per_second = 0, prefill_long_tokens_per_second = 0;
+  double ttft_short_seconds = 0, ttft_long_seconds = 0;
+  double decode_tokens_per_second = 0;
+  double prefill_long_outside_xnnpack_fraction = 0;
+  // memory
+  std::size_t peak_resident_bytes = 0, arena_bytes = 0, packed_weight_bytes = 0;
+  std::size_t memory_budget_bytes = 0;  // bundle weights + arena + 64 MiB
+  bool peak_reset_worked = false;
+  // bandwidth
+  double bytes_per_decoded_token = 0;
+  double measured_bandwidth_bytes_per_second = 0;
+  double achieved_bandwidth_bytes_per_second = 0;
+  double bandwidth_fraction = 0;
+  std::vector<BoardProjection> boards;
+  std::string date;  // UTC, ISO 8601
+  std::string cpu;   // this machine's CPU features summary
+};
+
+Result<BenchReport> run_bench(const BenchOptions& options);
+
+std::string format_text(const BenchReport& report);
+std::string format_json(const BenchReport& report);
+
+}  // namespace linnet::bench

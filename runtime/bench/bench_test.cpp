@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "bench/memory_bandwidth.h"
+#include "bench/process_memory.h"
+
+namespace linnet::bench {
+namespace {
+
+TEST(ProcessMemory, PeakFollowsATouchedBuffer) {
+  auto before = read_resident_memory();
+  ASSERT_TRUE(before.ok()) << before.error().message();
+  EXPECT_GT(before->current_bytes, 0u);
+  EXPECT_GE(before->peak_bytes, before->current_bytes);
+  {
+    std::vector<char> big(std::size_t{64} << 20, 1);
+    volatile char c = big[big.size() - 1];
+    (void)c;
+    auto during = read_resident_memory();
+    ASSERT_TRUE(during.ok());
+    EXPECT_GE(during->peak_bytes, before->current_bytes + (std::size_t{60} << 20));
+  }
+  if (reset_peak_resident_memory()) {
+    auto after = read_resident_memory();
+    ASSERT_TRUE(after.ok());
+    EXPECT_LT(after->peak_bytes, before->current_bytes + (std::size_t{32} << 20));
+  }
+}
+
+TEST(MemoryBandwidth, MeasuresSomethingPlausible) {
+  auto pool = kernels::ThreadPool::create(2);
+  ASSERT_TRUE(pool.ok());
+  BandwidthOptions o;
+  o.buffer_bytes = std::size_t{32} << 20;
+  o.passes = 2;
+  auto r = measure_read_bandwidth(*pool, o);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_GT(r->bytes_per_second, 1e8);   // any machine (even qemu) reads 100 MB/s
+  EXPECT_LT(r->bytes_per_second, 1e13);  // and no machine 10 TB/s
+  EXPECT_GE(r->bytes_per_second, r->median_bytes_per_second);
+  o.buffer_bytes = 100;
+  EXPECT_FALSE(measure_read_bandwidth(*pool, o).ok());
+}
+
+}  // namespace
+}  // namespace linnet::bench
