@@ -10,7 +10,11 @@ namespace linnet::cli {
 // Defined in cmd_<name>.cpp.
 // (keep this list and the table below in the same order)
 int run_bench(Args args);
+int run_chat(Args args);
+int run_classify(Args args);
 int run_ota(Args args);
+int run_run(Args args);
+int run_score(Args args);
 
 namespace {
 
@@ -19,7 +23,11 @@ int run_help(Args);
 constexpr Command kCommands[] = {
     {"help", "list the commands", run_help},
     {"bench", "speed, memory and bandwidth figures of a bundle on this machine", run_bench},
+    {"chat", "interactive chat with a model", run_chat},
+    {"classify", "label probabilities for a message (one, JSONL stream, or --bench)", run_classify},
     {"ota", "over-the-air updates: install, status, rollback, check (docs/ota.md)", run_ota},
+    {"run", "generate an answer to a prompt, streamed", run_run},
+    {"score", "logits of every position of a token sequence, to safetensors", run_score},
 };
 
 int run_help(Args) {

@@ -104,7 +104,6 @@ Result<Classification> Classifier::classify(Session& session, const ClassifyInpu
   }
   const Tokenizer& tokenizer = session.model().tokenizer();
   label_ids_.resize(input.labels.size());
-  std::size_t longest_label = 0;
   for (std::size_t i = 0; i < input.labels.size(); ++i) {
     if (input.labels[i].empty()) return Error(ErrorCode::kInvalidArgument, "classify: label " + std::to_string(i) + " is empty");
     for (std::size_t j = 0; j < i; ++j) {
@@ -116,17 +115,31 @@ Result<Classification> Classifier::classify(Session& session, const ClassifyInpu
     if (!ids.ok()) return std::move(ids).error().with_context("classify: label '" + input.labels[i] + "'");
     label_ids_[i] = std::move(ids).value();
     if (options_.score_end_token) label_ids_[i].push_back(tokenizer.im_end_id());
-    longest_label = std::max(longest_label, label_ids_[i].size());
   }
 
   const std::vector<TokenId> prompt = LINNET_TRY(session.encode_chat(input.system, input.message, false));
   const std::vector<TokenId> prefix = LINNET_TRY(prefix_ids(session, input.system));
+  auto result = classify_tokens(session, prompt, prefix, label_ids_, cancelled);
+  if (result.ok()) result->total_ms = ms_between(t0, Clock::now());
+  return result;
+}
+
+Result<Classification> Classifier::classify_tokens(Session& session, std::span<const TokenId> prompt,
+                                                   std::span<const TokenId> prefix,
+                                                   std::span<const std::vector<TokenId>> labels,
+                                                   const std::function<bool()>& cancelled) {
+  const auto t0 = Clock::now();
+  if (labels.empty()) return Error(ErrorCode::kInvalidArgument, "classify: no labels");
+  if (prompt.empty()) return Error(ErrorCode::kInvalidArgument, "classify: empty prompt");
+  std::size_t longest_label = 0;
+  for (const auto& l : labels) longest_label = std::max(longest_label, l.size());
   if (prompt.size() + longest_label > static_cast<std::size_t>(session.context_length())) {
     return Error(ErrorCode::kInvalidArgument, "classify: prompt of " + std::to_string(prompt.size()) +
                                                   " tokens plus labels does not fit the context of " +
                                                   std::to_string(session.context_length()));
   }
-  const bool prefix_usable = prefix.size() < prompt.size() && std::equal(prefix.begin(), prefix.end(), prompt.begin());
+  const bool prefix_usable = !prefix.empty() && prefix.size() < prompt.size() &&
+                             std::equal(prefix.begin(), prefix.end(), prompt.begin());
 
   Classification result;
   result.prompt_tokens = static_cast<int>(prompt.size());
@@ -153,8 +166,8 @@ Result<Classification> Classifier::classify(Session& session, const ClassifyInpu
   result.tokens_processed += static_cast<int>(rest.size());
   const auto t3 = Clock::now();
 
-  scores_.assign(input.labels.size(), 0.0);
-  Status scored = scorer_.score(executor, label_ids_, scores_, result.label_stats, cancelled);
+  scores_.assign(labels.size(), 0.0);
+  Status scored = scorer_.score(executor, labels, scores_, result.label_stats, cancelled);
   session.reset();  // the context now ends inside a label: not a conversation to continue
   if (!scored.ok()) return std::move(scored).error();
   result.tokens_processed += result.label_stats.tokens_fed;

@@ -72,6 +72,14 @@ class Classifier {
   Result<Classification> classify(Session& session, const ClassifyInput& input,
                                   const std::function<bool()>& cancelled = {});
 
+  // The same on token ids (benchmarks, callers with their own prompt format): `prompt` the
+  // whole prompt, `prefix` its fixed part (empty, or not a proper prefix of `prompt`: no
+  // cache), `labels` each label's token sequence (the end token already appended if wanted).
+  Result<Classification> classify_tokens(Session& session, std::span<const TokenId> prompt,
+                                         std::span<const TokenId> prefix,
+                                         std::span<const std::vector<TokenId>> labels,
+                                         const std::function<bool()>& cancelled = {});
+
   // The prefix state of `system` written to / read from `path` (see prefix_state_file.h).
   // save computes the state when it is not cached. load rejects a file made for another
   // bundle or prefix, or damaged (kVerification / kCorrupt / kNotFound), and then leaves

@@ -55,6 +55,10 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
       max_positions > 0 ? std::min(options.context_length, max_positions) : options.context_length;
   executor_options.threads = options.threads;
   executor_options.batch_tokens = options.batch_tokens;
+  executor_options.use_xnnpack = options.use_xnnpack;
+  executor_options.packed_weights_cache = options.packed_weights_cache;
+  executor_options.weights_identity = model.bundle().content_sha256_hex();
+  executor_options.log = options.log;
   Executor executor = LINNET_TRY(Executor::create(model.bundle().weights(), executor_options));
   return std::unique_ptr<Session>(
       new Session(model, std::move(executor), executor_options.context_length));
@@ -108,16 +112,22 @@ std::span<const float> Session::logits() const {
 Result<GenerationResult> Session::generate(std::span<const TokenId> prompt, const GenerationOptions& options,
                                            const PieceSink& sink) {
   if (prompt.empty()) return Error(ErrorCode::kInvalidArgument, "generate: empty prompt");
-  if (static_cast<int>(prompt.size()) >= context_length()) {
-    return Error(ErrorCode::kInvalidArgument, "generate: prompt of " + std::to_string(prompt.size()) +
+  reset();
+  return generate_continue(prompt, options, sink);
+}
+
+Result<GenerationResult> Session::generate_continue(std::span<const TokenId> more, const GenerationOptions& options,
+                                                    const PieceSink& sink) {
+  if (more.empty() && !has_logits_) return Error(ErrorCode::kFailedPrecondition, "generate: empty context");
+  if (position() + static_cast<int>(more.size()) >= context_length()) {
+    return Error(ErrorCode::kInvalidArgument, "generate: prompt of " + std::to_string(position() + static_cast<int>(more.size())) +
                                                   " tokens does not fit the context of " +
                                                   std::to_string(context_length()));
   }
-  reset();
   GenerationResult result;
-  result.prompt_tokens = static_cast<int>(prompt.size());
+  result.prompt_tokens = position() + static_cast<int>(more.size());
   const auto prefill_start = Clock::now();
-  LINNET_TRY(prefill(prompt));
+  if (!more.empty()) LINNET_TRY(prefill(more));
   result.prefill_ms = ms_since(prefill_start);
 
   const auto decode_start = Clock::now();
@@ -156,6 +166,30 @@ Result<GenerationResult> Session::generate(std::span<const TokenId> prompt, cons
   if (!piece_.empty() && sink) sink(piece_);
   result.decode_ms = ms_since(decode_start);
   return result;
+}
+
+Status Session::save_snapshot(SessionSnapshot& snapshot) const {
+  snapshot.state.resize(executor_.state_bytes());
+  LINNET_TRY(executor_.save_state(snapshot.state));
+  snapshot.history = history_;
+  if (has_logits_) {
+    snapshot.logits = logits_;
+  } else {
+    snapshot.logits.clear();
+  }
+  return ok_status();
+}
+
+Status Session::load_snapshot(const SessionSnapshot& snapshot) {
+  LINNET_TRY(executor_.load_state(snapshot.state));
+  if (static_cast<std::size_t>(executor_.position()) != snapshot.history.size()) {
+    reset();
+    return Error(ErrorCode::kCorrupt, "load_snapshot: state position and history length differ");
+  }
+  history_.assign(snapshot.history.begin(), snapshot.history.end());
+  has_logits_ = snapshot.logits.size() == logits_.size();
+  if (has_logits_) std::copy(snapshot.logits.begin(), snapshot.logits.end(), logits_.begin());
+  return ok_status();
 }
 
 Status Session::score(std::span<const TokenId> ids, int decode_from, std::span<float> out) {

@@ -32,6 +32,11 @@ struct SessionOptions {
   int context_length = 4096;  // capped by the model's max_position_embeddings
   int threads = 1;
   int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
+  bool use_xnnpack = true;    // linear layers on XNNPACK (ExecutorOptions::use_xnnpack)
+  // XNNPACK's packed weights in this file (usually "<bundle>.xnnpack"), keyed by the
+  // bundle's SHA-256; empty: packed in memory.
+  std::string packed_weights_cache;
+  std::function<void(std::string_view)> log;  // loading progress; null: silent
 };
 
 struct GenerationOptions {
@@ -57,6 +62,14 @@ struct GenerationResult {
   int generated_tokens = 0;  // sampled tokens, not counting the stop token
   double prefill_ms = 0;     // prompt forward
   double decode_ms = 0;      // every step after it (sampling included)
+};
+
+// A copy of a session's context (executor state and token history), to return to later
+// (e.g. the end of the last user turn in a chat).
+struct SessionSnapshot {
+  std::vector<std::uint8_t> state;
+  std::vector<TokenId> history;
+  std::vector<float> logits;  // empty when the session had none
 };
 
 // Receives the text of each generated token as whole UTF-8 characters (a piece may be
@@ -100,6 +113,15 @@ class Session {
   // text to `sink` (may be empty). Nothing is allocated per token.
   Result<GenerationResult> generate(std::span<const TokenId> prompt, const GenerationOptions& options,
                                     const PieceSink& sink);
+
+  // The same without the reset: appends `more` (may be empty when logits are present) to the
+  // current context, then generates.
+  Result<GenerationResult> generate_continue(std::span<const TokenId> more, const GenerationOptions& options,
+                                             const PieceSink& sink);
+
+  // Saves / restores the whole context (allocates the snapshot's buffers on save).
+  Status save_snapshot(SessionSnapshot& snapshot) const;
+  Status load_snapshot(const SessionSnapshot& snapshot);
 
   // Logits of every position of `ids` from an empty context, into `out` [T, V]: positions
   // [0, decode_from) in one prefill, positions [decode_from, T) one token at a time through

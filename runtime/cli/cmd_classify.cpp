@@ -1,0 +1,299 @@
+// `linnet classify m.linnet --labels SAFE,SPAM,ABUSE [--system TEXT] TEXT`
+//     prints one JSON object: the top label, each label's probability (normalised over the
+//     labels), tokens processed and milliseconds.
+// `linnet classify m.linnet --labels ... [--system TEXT] --jsonl`
+//     reads one JSON request per line on stdin, writes one JSON result per line on stdout:
+//       {"id": 7, "text": "...", "system": "...", "labels": ["A", "B"], "expected": "A"}
+//     "text" is required; "id" (any JSON value) is echoed; "system" and "labels" default to
+//     the flags; "expected" adds "correct" to the result and an accuracy to the summary.
+//     A line that is not such a request gets {"line": N, "error": "..."} and processing
+//     continues. A summary goes to stderr at the end.
+// `linnet classify m.linnet --bench [--runs N] [--system-tokens 60] [--message-tokens 30]`
+//     classification latency and throughput with and without the prefix cache, on random
+//     token ids (docs/classify.md).
+// Common: [--prefix-cache FILE] keeps the --system prefix state in FILE (loaded when it
+// matches the bundle and prefix, else rebuilt and saved); [--no-prefix-cache];
+// [--score-end] also scores <|im_end|> after each label; [--threads N] [--context N]
+// [--packed-cache PATH] [--no-xnnpack].
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/classify_bench.h"
+#include "cli/commands.h"
+#include "cli/session_setup.h"
+#include "session/classifier.h"
+
+namespace linnet::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: linnet classify m.linnet --labels A,B,C [--system TEXT] TEXT\n"
+               "       linnet classify m.linnet --labels A,B,C [--system TEXT] --jsonl < requests.jsonl\n"
+               "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
+               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--threads N]\n"
+               "         [--context N] [--packed-cache PATH] [--no-xnnpack] [--json]\n");
+  return 2;
+}
+
+std::vector<std::string> split_labels(std::string_view list) {
+  std::vector<std::string> labels;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    labels.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return labels;
+}
+
+double round_to(double v, double scale) { return std::round(v * scale) / scale; }
+
+Json result_json(const Classification& c, std::span<const std::string> labels) {
+  Json j;
+  j["label"] = labels[c.top];
+  Json probabilities = Json::object();
+  for (std::size_t i = 0; i < labels.size(); ++i) probabilities[labels[i]] = round_to(c.probabilities[i], 1e6);
+  j["probabilities"] = std::move(probabilities);
+  j["prompt_tokens"] = c.prompt_tokens;
+  j["tokens_processed"] = c.tokens_processed;
+  j["prefix_cache_hit"] = c.prefix_cache_hit;
+  j["ms"] = Json{{"total", round_to(c.total_ms, 1e3)},
+                 {"prefix", round_to(c.prefix_ms, 1e3)},
+                 {"message", round_to(c.message_ms, 1e3)},
+                 {"labels", round_to(c.labels_ms, 1e3)}};
+  return j;
+}
+
+struct Flags {
+  std::string bundle;
+  std::vector<std::string> labels;
+  std::string system;
+  std::optional<std::string> text;
+  bool jsonl = false;
+  bool bench = false;
+  bool json = false;  // --bench output as JSON
+  std::string prefix_cache_file;
+  ClassifierOptions classifier;
+  SessionOptions session;
+  int runs = 10;
+  int system_tokens = 60;
+  int message_tokens = 30;
+};
+
+// Loads the --system prefix state from the file, or computes and saves it.
+void prepare_prefix_file(Classifier& classifier, Session& session, const Flags& f) {
+  Status loaded = classifier.load_prefix(session, f.system, f.prefix_cache_file);
+  if (loaded.ok()) {
+    std::fprintf(stderr, "linnet classify: prefix state loaded from %s\n", f.prefix_cache_file.c_str());
+    return;
+  }
+  if (loaded.error().code() != ErrorCode::kNotFound) {
+    std::fprintf(stderr, "linnet classify: %s; rebuilding it\n", loaded.error().message().c_str());
+  }
+  Status saved = classifier.save_prefix(session, f.system, f.prefix_cache_file);
+  if (saved.ok()) {
+    std::fprintf(stderr, "linnet classify: prefix state saved to %s\n", f.prefix_cache_file.c_str());
+  } else {
+    std::fprintf(stderr, "linnet classify: %s (continuing without the file)\n", saved.error().message().c_str());
+  }
+}
+
+int classify_one(Classifier& classifier, Session& session, const Flags& f) {
+  auto r = classifier.classify(session, {f.system, *f.text, f.labels});
+  if (!r.ok()) {
+    std::fprintf(stderr, "linnet classify: %s\n", r.error().message().c_str());
+    return 1;
+  }
+  std::printf("%s\n", result_json(*r, f.labels).dump().c_str());
+  return 0;
+}
+
+// One request line -> one result line. Never throws (nlohmann is used without exceptions).
+Json handle_line(Classifier& classifier, Session& session, const Flags& f, const std::string& line,
+                 std::size_t line_number, bool& has_expected, bool& correct) {
+  Json out;
+  auto fail = [&](const std::string& message) {
+    Json e;
+    e["line"] = line_number;
+    if (out.contains("id")) e["id"] = out["id"];
+    e["error"] = message;
+    return e;
+  };
+  const Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) return fail("not valid JSON");
+  if (!request.is_object()) return fail("a request must be a JSON object");
+  if (request.contains("id")) out["id"] = request["id"];
+  auto text = request.find("text");
+  if (text == request.end() || !text->is_string()) return fail("\"text\" (a string) is required");
+  std::string system = f.system;
+  if (auto s = request.find("system"); s != request.end()) {
+    if (!s->is_string()) return fail("\"system\" must be a string");
+    system = s->get<std::string>();
+  }
+  std::vector<std::string> labels = f.labels;
+  if (auto l = request.find("labels"); l != request.end()) {
+    if (!l->is_array() || l->empty()) return fail("\"labels\" must be a non-empty array of strings");
+    labels.clear();
+    for (const Json& v : *l) {
+      if (!v.is_string()) return fail("\"labels\" must be a non-empty array of strings");
+      labels.push_back(v.get<std::string>());
+    }
+  }
+  if (labels.empty()) return fail("no labels (give --labels or \"labels\")");
+  std::optional<std::string> expected;
+  if (auto e = request.find("expected"); e != request.end()) {
+    if (!e->is_string()) return fail("\"expected\" must be a string");
+    expected = e->get<std::string>();
+  }
+  const std::string message = text->get<std::string>();
+  auto r = classifier.classify(session, {system, message, labels});
+  if (!r.ok()) return fail(r.error().message());
+  Json result = result_json(*r, labels);
+  for (auto& [key, value] : result.items()) out[key] = value;
+  if (expected) {
+    has_expected = true;
+    correct = labels[r->top] == *expected;
+    out["expected"] = *expected;
+    out["correct"] = correct;
+  }
+  return out;
+}
+
+int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
+  std::string line;
+  std::size_t line_number = 0, requests = 0, errors = 0, judged = 0, right = 0, hits = 0;
+  std::vector<double> ms;
+  while (std::getline(std::cin, line)) {
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    ++requests;
+    bool has_expected = false, correct = false;
+    const Json out = handle_line(classifier, session, f, line, line_number, has_expected, correct);
+    if (out.contains("error")) {
+      ++errors;
+    } else {
+      ms.push_back(out["ms"]["total"].get<double>());
+      if (out["prefix_cache_hit"].get<bool>()) ++hits;
+      if (has_expected) {
+        ++judged;
+        if (correct) ++right;
+      }
+    }
+    // Errors are replaced, never thrown: a label or message with invalid UTF-8 is escaped.
+    std::printf("%s\n", out.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    std::fflush(stdout);
+  }
+  std::string summary = "linnet classify: " + std::to_string(requests) + " requests, " +
+                        std::to_string(errors) + " errors";
+  if (judged > 0) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, ", accuracy %zu/%zu (%.1f%%)", right, judged,
+                  100.0 * static_cast<double>(right) / static_cast<double>(judged));
+    summary += buf;
+  }
+  if (!ms.empty()) {
+    std::sort(ms.begin(), ms.end());
+    char buf[128];
+    std::snprintf(buf, sizeof buf, ", %.1f ms mean, %.1f ms median, prefix cache hits %zu/%zu",
+                  std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size()),
+                  ms[ms.size() / 2], hits, ms.size());
+    summary += buf;
+  }
+  std::fprintf(stderr, "%s\n", summary.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int run_classify(Args args) {
+  Flags f;
+  f.session.threads = board_default_threads();
+  f.session.context_length = 2048;
+  bool no_cache = false;
+  std::optional<std::string> packed_cache;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (a == "--labels" && has_value) {
+      f.labels = split_labels(args[++i]);
+    } else if (a == "--system" && has_value) {
+      f.system = std::string(args[++i]);
+    } else if (a == "--jsonl") {
+      f.jsonl = true;
+    } else if (a == "--bench") {
+      f.bench = true;
+    } else if (a == "--json") {
+      f.json = true;
+    } else if (a == "--prefix-cache" && has_value) {
+      f.prefix_cache_file = std::string(args[++i]);
+    } else if (a == "--no-prefix-cache") {
+      no_cache = true;
+    } else if (a == "--score-end") {
+      f.classifier.score_end_token = true;
+    } else if (a == "--no-xnnpack") {
+      f.session.use_xnnpack = false;
+    } else if (a == "--packed-cache" && has_value) {
+      packed_cache = std::string(args[++i]);
+    } else if ((a == "--threads" || a == "--context" || a == "--runs" || a == "--system-tokens" ||
+                a == "--message-tokens") &&
+               has_value) {
+      int v = 0;
+      if (!parse_int(args[++i], v) || v < 1) return usage();
+      (a == "--threads"         ? f.session.threads
+       : a == "--context"       ? f.session.context_length
+       : a == "--runs"          ? f.runs
+       : a == "--system-tokens" ? f.system_tokens
+                                : f.message_tokens) = v;
+    } else if (!a.empty() && a[0] != '-' && f.bundle.empty()) {
+      f.bundle = std::string(a);
+    } else if (!a.empty() && a[0] != '-' && !f.text && !f.jsonl) {
+      f.text = std::string(a);
+    } else if (a == "--" && has_value && !f.text) {
+      f.text = std::string(args[++i]);  // a message that starts with '-'
+    } else {
+      return usage();
+    }
+  }
+  if (f.bundle.empty()) return usage();
+  const int modes = (f.text ? 1 : 0) + (f.jsonl ? 1 : 0) + (f.bench ? 1 : 0);
+  if (modes != 1) return usage();
+  if (!f.bench && f.labels.empty()) {
+    std::fprintf(stderr, "linnet classify: --labels is required\n");
+    return 2;
+  }
+  if (no_cache) f.classifier.prefix_cache_entries = 0;
+  f.session.packed_weights_cache = packed_cache.value_or(f.bundle + ".xnnpack");
+
+  auto loaded = open_session("classify", f.bundle, f.session);
+  if (!loaded) return 1;
+  Session& session = *loaded->session;
+  if (f.bench) {
+    ClassifyBenchOptions b;
+    b.runs = f.runs;
+    b.system_tokens = f.system_tokens;
+    b.message_tokens = f.message_tokens;
+    b.labels = f.labels;
+    b.score_end_token = f.classifier.score_end_token;
+    b.json = f.json;
+    b.bundle_path = f.bundle;
+    return run_classify_bench(session, b);
+  }
+
+  Classifier classifier(f.classifier);
+  if (!f.prefix_cache_file.empty() && !no_cache) prepare_prefix_file(classifier, session, f);
+  return f.jsonl ? classify_jsonl(classifier, session, f) : classify_one(classifier, session, f);
+}
+
+}  // namespace linnet::cli

@@ -1,0 +1,104 @@
+// `linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking | --no-thinking]
+//                      [--max-tokens N] [--temperature X] [--top-k N] [--top-p X]
+//                      [--min-p X] [--repetition-penalty X] [--seed N] [--threads N]
+//                      [--context N] [--stats] [--packed-cache PATH] [--no-xnnpack]`
+// Streams the answer to stdout. Without --chat the prompt is raw text (chat markup in it
+// is honoured); with --chat it is the user turn of a chat prompt (markup in it is plain
+// text). Sampling defaults come from the bundle; --temperature 0 is greedy. Generation
+// stops at <|im_end|>, <|endoftext|> or --max-tokens.
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/generation_flags.h"
+#include "cli/session_setup.h"
+
+namespace linnet::cli {
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking|--no-thinking]\n"
+               "                  [--max-tokens N] %s\n"
+               "                  [--threads N] [--context N] [--stats] [--packed-cache PATH] [--no-xnnpack]\n",
+               kSamplingUsage);
+  return 2;
+}
+
+}  // namespace
+
+int run_run(Args args) {
+  std::string bundle;
+  std::optional<std::string> prompt;
+  std::string system;
+  bool chat = false, stats = false;
+  std::optional<bool> thinking;
+  GenerationFlags gen;
+  SessionOptions options;
+  options.threads = board_default_threads();
+  std::optional<std::string> packed_cache;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    const bool has_value = i + 1 < args.size();
+    const GenerationFlags::Parse parsed = gen.parse(args, i);
+    if (parsed == GenerationFlags::Parse::kBad) return usage();
+    if (parsed == GenerationFlags::Parse::kTaken) continue;
+    if (a == "--prompt" && has_value) {
+      prompt = std::string(args[++i]);
+    } else if (a == "--system" && has_value) {
+      system = std::string(args[++i]);
+    } else if (a == "--chat") {
+      chat = true;
+    } else if (a == "--thinking" || a == "--no-thinking") {
+      thinking = a == "--thinking";
+    } else if (a == "--stats") {
+      stats = true;
+    } else if (a == "--no-xnnpack") {
+      options.use_xnnpack = false;
+    } else if (a == "--packed-cache" && has_value) {
+      packed_cache = std::string(args[++i]);
+    } else if ((a == "--threads" || a == "--context") && has_value) {
+      int v = 0;
+      if (!parse_int(args[++i], v) || v < 1) return usage();
+      (a == "--threads" ? options.threads : options.context_length) = v;
+    } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
+      bundle = std::string(a);
+    } else {
+      return usage();
+    }
+  }
+  if (bundle.empty() || !prompt) return usage();
+  if (!chat && (!system.empty() || thinking)) {
+    std::fprintf(stderr, "linnet run: --system and --thinking need --chat\n");
+    return 2;
+  }
+  options.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
+  auto loaded = open_session("run", bundle, options);
+  if (!loaded) return 1;
+  Session& session = *loaded->session;
+
+  auto ids = chat ? session.encode_chat(system, *prompt, thinking) : session.model().tokenizer().encode(*prompt);
+  if (!ids.ok()) {
+    std::fprintf(stderr, "linnet run: %s\n", ids.error().message().c_str());
+    return 1;
+  }
+  if (ids->empty()) {
+    std::fprintf(stderr, "linnet run: the prompt has no tokens\n");
+    return 1;
+  }
+  const GenerationOptions generation = gen.options(session.model());
+  auto result = session.generate(*ids, generation, [](std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::fputc('\n', stdout);
+  if (!result.ok()) {
+    std::fprintf(stderr, "linnet run: %s\n", result.error().message().c_str());
+    return 1;
+  }
+  if (stats) print_generation_stats(*result);
+  return 0;
+}
+
+}  // namespace linnet::cli

@@ -1,0 +1,117 @@
+// `linnet score m.linnet (--ids 1,2,3 | --text TEXT) [--decode-from K] -o logits.safetensors
+//                        [--threads N]`
+// Writes the float32 logits of every position as the tensor `logits` [T, V] (safetensors,
+// header written by hand: no JSON library on the device). Positions [0, K) come from one
+// prefill, positions [K, T) from the decode path one token at a time; by default K = T
+// (one prefill). For comparing Linnet with a reference implementation.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/session_setup.h"
+#include "session/safetensors_writer.h"
+
+namespace linnet::cli {
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: linnet score m.linnet (--ids 1,2,3 | --text TEXT) [--decode-from K]\n"
+               "                    -o logits.safetensors [--threads N]\n");
+  return 2;
+}
+
+bool parse_ids(std::string_view list, std::vector<TokenId>& ids) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    int id = 0;
+    if (!parse_int(list.substr(0, comma), id)) return false;
+    ids.push_back(id);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return !ids.empty();
+}
+
+}  // namespace
+
+int run_score(Args args) {
+  std::string bundle, output;
+  std::vector<TokenId> ids;
+  std::optional<std::string> text;
+  int decode_from = -1;
+  SessionOptions options;
+  options.threads = board_default_threads();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (a == "--ids" && has_value) {
+      if (!parse_ids(args[++i], ids)) {
+        std::fprintf(stderr, "linnet score: --ids wants comma-separated token ids\n");
+        return 2;
+      }
+    } else if (a == "--text" && has_value) {
+      text = std::string(args[++i]);
+    } else if (a == "--decode-from" && has_value) {
+      if (!parse_int(args[++i], decode_from) || decode_from < 0) return usage();
+    } else if ((a == "-o" || a == "--output") && has_value) {
+      output = std::string(args[++i]);
+    } else if (a == "--threads" && has_value) {
+      if (!parse_int(args[++i], options.threads) || options.threads < 1) return usage();
+    } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
+      bundle = std::string(a);
+    } else {
+      return usage();
+    }
+  }
+  if (bundle.empty() || output.empty() || (ids.empty() == !text.has_value())) return usage();
+
+  auto model = Model::open(bundle);
+  if (!model.ok()) {
+    std::fprintf(stderr, "linnet score: %s\n", model.error().message().c_str());
+    return 1;
+  }
+  if (text) {
+    auto encoded = (*model)->tokenizer().encode(*text);
+    if (!encoded.ok()) {
+      std::fprintf(stderr, "linnet score: %s\n", encoded.error().message().c_str());
+      return 1;
+    }
+    ids = std::move(encoded).value();
+    if (ids.empty()) {
+      std::fprintf(stderr, "linnet score: the text has no tokens\n");
+      return 1;
+    }
+  }
+  const int T = static_cast<int>(ids.size());
+  if (decode_from < 0) decode_from = T;
+  if (decode_from > T) {
+    std::fprintf(stderr, "linnet score: --decode-from %d is beyond the %d tokens\n", decode_from, T);
+    return 2;
+  }
+  options.context_length = T;
+  auto session = Session::create(**model, options);
+  if (!session.ok()) {
+    std::fprintf(stderr, "linnet score: %s\n", session.error().message().c_str());
+    return 1;
+  }
+  const std::size_t V = static_cast<std::size_t>((*model)->vocab_size());
+  std::vector<float> logits(static_cast<std::size_t>(T) * V);
+  Status scored = (*session)->score(ids, decode_from, logits);
+  if (!scored.ok()) {
+    std::fprintf(stderr, "linnet score: %s\n", scored.error().message().c_str());
+    return 1;
+  }
+  const F32Tensor tensors[] = {{"logits", {T, static_cast<std::int64_t>(V)}, logits}};
+  Status written = write_f32_safetensors(output, tensors);
+  if (!written.ok()) {
+    std::fprintf(stderr, "linnet score: %s\n", written.error().message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "linnet score: %d positions (%d prefill, %d decode) x %zu logits -> %s\n", T,
+               decode_from, T - decode_from, V, output.c_str());
+  return 0;
+}
+
+}  // namespace linnet::cli

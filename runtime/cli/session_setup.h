@@ -1,0 +1,33 @@
+// Shared by the session commands (run, chat, score, classify): number parsing, the
+// board's default thread count, and opening a model + session with errors printed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "session/model.h"
+#include "session/session.h"
+
+namespace linnet::cli {
+
+bool parse_int(std::string_view s, int& out);
+bool parse_u64(std::string_view s, std::uint64_t& out);
+bool parse_float(std::string_view s, float& out);
+
+// The board profile's default thread count (boards/<board>.board, `threads`).
+int board_default_threads();
+
+struct LoadedSession {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Session> session;
+};
+
+// Opens `path` and creates a session; on failure prints "linnet <command>: <message>" to
+// stderr and returns nothing.
+std::optional<LoadedSession> open_session(std::string_view command, const std::string& path,
+                                          const SessionOptions& options);
+
+}  // namespace linnet::cli
