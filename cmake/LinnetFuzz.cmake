@@ -50,7 +50,8 @@ function(linnet_add_fuzzer name)
              COMMAND ${name} -max_total_time=${LINNET_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048
                      -print_final_stats=1 -artifact_prefix=${artifacts}/${name}-
                      ${corpus} ${F_SEEDS})
-    set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 0)
+    math(EXPR fuzz_timeout "${LINNET_FUZZ_SECONDS} + 120")
+    set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT ${fuzz_timeout})
   elseif(LINNET_BUILD_TESTS)
     add_executable(${name}_replay ${F_SOURCES} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
     target_link_libraries(${name}_replay PRIVATE ${F_LIBS} linnet_warnings)

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The test command: sets up the Debian 13 (trixie) build environment, then configures,
+# builds and tests each configuration in it and prints a summary.
+#
+#   sudo tools/test.sh                  host host-asan rpi4 rpi5 fuzz (on an arm64 host: host host-asan fuzz)
+#   sudo tools/test.sh host rpi5        only these
+#   tools/test.sh --list                the configurations
+#
+# Configurations (CMakePresets.json):
+#   host         native build, all tests
+#   host-asan    native build with AddressSanitizer + UndefinedBehaviorSanitizer, all tests
+#   rpi4 rpi5 jetson-orin
+#                cross build for the board; ctest runs every test under
+#                qemu-aarch64 -cpu <the board's qemu_cpu> (cortex-a72, cortex-a76, cortex-a76)
+#   rpi4-native rpi5-native jetson-orin-native
+#                on the board itself: native build with the board's flags
+#   fuzz         clang libFuzzer targets (tests/fuzz), each for LINNET_FUZZ_SECONDS
+#
+# Root is needed on a non-trixie host (the build root uses debootstrap, chroot and mount
+# namespaces); on a trixie host with the packages installed it is not.
+#
+# Environment:
+#   LINNET_BUILD_DIR      where the build trees go (default: build, i.e. build/<preset>)
+#   LINNET_JOBS           parallel compile and test jobs (default: all cores)
+#   LINNET_FUZZ_SECONDS   how long each fuzz target runs (default 30)
+#   LINNET_TEST_TIMEOUT   per-test timeout in seconds (default 1500; tests under qemu are slow)
+#   and those of toolchains/trixie-root.sh (LINNET_ROOT, LINNET_SHARED_DIR, ...).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+all_configs=(host host-asan rpi4 rpi5 jetson-orin rpi4-native rpi5-native jetson-orin-native fuzz)
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+
+default_configs() {
+  if [ "$(uname -m)" = aarch64 ]; then
+    echo host host-asan fuzz
+  else
+    echo host host-asan rpi4 rpi5 fuzz
+  fi
+}
+
+# Stage 1 (on the host): make the environment, then run stage 2 inside it.
+if [ "${LINNET_TEST_STAGE:-}" != inner ]; then
+  case "${1:-}" in
+    -h|--help) usage 0 ;;
+    --list) printf '%s\n' "${all_configs[@]}"; exit 0 ;;
+  esac
+  for c in "$@"; do
+    printf '%s\n' "${all_configs[@]}" | grep -qx -- "$c" ||
+      { echo "test.sh: unknown configuration '$c' (try --list)" >&2; exit 2; }
+  done
+  "$repo/toolchains/trixie-root.sh" setup
+  cd "$repo"
+  export LINNET_TEST_STAGE=inner
+  exec "$repo/toolchains/trixie-root.sh" run "$repo/tools/test.sh" "$@"
+fi
+
+# Stage 2 (inside the trixie environment).
+cd "$repo"
+read -r -a configs <<< "${*:-$(default_configs)}"
+build_root=${LINNET_BUILD_DIR:-build}
+jobs=${LINNET_JOBS:-$(nproc)}
+fuzz_seconds=${LINNET_FUZZ_SECONDS:-30}
+test_timeout=${LINNET_TEST_TIMEOUT:-1500}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+summary=()
+failed=0
+
+seconds_since() { echo $(( $(date +%s) - $1 )); }
+fmt_time() { printf '%dm%02ds' $(( $1 / 60 )) $(( $1 % 60 )); }
+
+# Runs one configuration; appends a line to `summary`; returns non-zero on any failure.
+run_config() {
+  local config=$1 preset=$1
+  [ "$config" = fuzz ] && preset=host-fuzz
+  local dir=$build_root/$preset
+  local start note="" tests_line=""
+  start=$(date +%s)
+  mkdir -p "$dir"
+  echo
+  echo "=== $config: configure ($dir) ==="
+  local extra=()
+  [ "$config" = fuzz ] && extra=(-DLINNET_FUZZ_SECONDS="$fuzz_seconds")
+  if ! cmake --preset "$preset" -B "$dir" "${extra[@]}" > "$dir/test-configure.log" 2>&1; then
+    tail -n 40 "$dir/test-configure.log"
+    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" FAILED - - "$(fmt_time "$(seconds_since "$start")")")")
+    return 1
+  fi
+  local emulator
+  emulator=$(sed -n 's/^CMAKE_CROSSCOMPILING_EMULATOR:[A-Z]*=//p' "$dir/CMakeCache.txt" | tr ';' ' ')
+  [ -n "$emulator" ] && note="tests under $emulator"
+
+  echo "=== $config: build (-j$jobs) ==="
+  local target=()
+  [ "$config" = fuzz ] && target=(--target linnet_fuzzers)
+  if ! cmake --build "$dir" -j "$jobs" "${target[@]}" > "$dir/test-build.log" 2>&1; then
+    grep -E -B2 -A12 'error|FAILED' "$dir/test-build.log" | head -n 80
+    echo "(full log: $dir/test-build.log)"
+    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok FAILED - "$(fmt_time "$(seconds_since "$start")")")")
+    return 1
+  fi
+
+  local label=() count
+  if [ "$config" = fuzz ]; then
+    label=(-L '^fuzz$')
+    count=$(ctest --test-dir "$dir" -N "${label[@]}" | sed -n 's/^Total Tests: //p')
+    if [ "${count:-0}" = 0 ]; then
+      summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "no fuzz targets" "$(fmt_time "$(seconds_since "$start")")")")
+      return 0
+    fi
+    note="$count targets x ${fuzz_seconds}s"
+    echo "=== $config: fuzzing $count targets for ${fuzz_seconds}s each ==="
+  else
+    echo "=== $config: test${note:+ ($note)} ==="
+  fi
+  local rc=0
+  ctest --test-dir "$dir" -j "$jobs" --timeout "$test_timeout" --output-on-failure "${label[@]}" \
+    2>&1 | tee "$dir/test-ctest.log" || rc=$?
+  tests_line=$(grep -E '^[0-9]+% tests passed' "$dir/test-ctest.log" | tail -n 1 || true)
+  [ -n "$tests_line" ] || { tests_line="no tests ran"; rc=1; }
+  if grep -q 'No tests were found' "$dir/test-ctest.log"; then tests_line="no tests found"; rc=1; fi
+  local failed_names=""
+  if [ -s "$dir/Testing/Temporary/LastTestsFailed.log" ] && [ "$rc" != 0 ]; then
+    failed_names=$(cut -d: -f2 "$dir/Testing/Temporary/LastTestsFailed.log" | tr '\n' ' ')
+  fi
+  summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "$tests_line" "$(fmt_time "$(seconds_since "$start")")")${note:+   [$note]}${failed_names:+
+                     failed: $failed_names}")
+  return "$rc"
+}
+
+total_start=$(date +%s)
+for config in "${configs[@]}"; do
+  run_config "$config" || failed=1
+done
+
+echo
+echo "=================================== Linnet test summary ==================================="
+printf '%-20s %-9s %-7s %-34s %s\n' configuration configure build tests time
+for line in "${summary[@]}"; do echo "$line"; done
+echo "total $(fmt_time "$(seconds_since "$total_start")") on $jobs jobs; build trees in $build_root/"
+if [ "$failed" = 0 ]; then
+  echo "RESULT: PASS"
+else
+  echo "RESULT: FAIL"
+fi
+exit "$failed"
