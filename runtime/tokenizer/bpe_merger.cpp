@@ -82,7 +82,52 @@ void BpeMerger::queue_pair(Scratch& s, std::int32_t pos) const {
   }
 }
 
+void BpeMerger::encode_small(std::string_view piece, std::vector<TokenId>& out) const {
+  // Arrays on the stack: ids[k] is symbol k; rank[k]/result[k] describe the pair
+  // (ids[k], ids[k+1]). Each round merges the first lowest-ranked pair.
+  constexpr std::uint32_t kNone = ~0u;
+  TokenId ids[kSmallPiece];
+  std::uint32_t rank[kSmallPiece];
+  TokenId result[kSmallPiece];
+  std::size_t n = 0;
+  for (char c : piece) {
+    const TokenId id = byte_token_[static_cast<std::uint8_t>(c)];
+    if (id >= 0) ids[n++] = id;
+  }
+  const auto set_pair = [&](std::size_t k) {
+    const Entry* e = find(ids[k], ids[k + 1]);
+    rank[k] = e ? e->rank : kNone;
+    result[k] = e ? e->result : -1;
+  };
+  for (std::size_t k = 0; k + 1 < n; ++k) set_pair(k);
+  while (n > 1) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k + 1 < n; ++k)
+      if (rank[k] < rank[best]) best = k;
+    if (rank[best] == kNone) break;
+    ids[best] = result[best];
+    for (std::size_t k = best + 1; k + 1 < n; ++k) {
+      ids[k] = ids[k + 1];
+      rank[k] = rank[k + 1];
+      result[k] = result[k + 1];
+    }
+    --n;
+    if (best > 0) set_pair(best - 1);
+    if (best + 1 < n) set_pair(best);
+  }
+  out.insert(out.end(), ids, ids + n);
+}
+
 void BpeMerger::encode_piece(std::string_view piece, Scratch& s, std::vector<TokenId>& out) const {
+  if (piece.size() == 1) {
+    const TokenId id = byte_token_[static_cast<std::uint8_t>(piece[0])];
+    if (id >= 0) out.push_back(id);
+    return;
+  }
+  if (piece.size() <= kSmallPiece) {
+    encode_small(piece, out);
+    return;
+  }
   auto& sym = s.symbols;
   sym.clear();
   s.heap.clear();

@@ -47,7 +47,10 @@ class BpeMerger {
 
   // Appends the tokens of `piece` (raw bytes) to `out`. Bytes without a single-byte
   // token are dropped, as the Hugging Face BPE does without an unk token.
+  // Pieces up to kSmallPiece bytes use a quadratic scan over stack arrays (faster for
+  // the short pieces that make up nearly all text); longer ones the heap.
   void encode_piece(std::string_view piece, Scratch& scratch, std::vector<TokenId>& out) const;
+  static constexpr std::size_t kSmallPiece = 32;
 
   std::size_t merge_count() const { return merge_count_; }
 
@@ -62,6 +65,7 @@ class BpeMerger {
   // The merge of (left, right), or nullptr.
   const Entry* find(TokenId left, TokenId right) const;
   void queue_pair(Scratch& s, std::int32_t pos) const;
+  void encode_small(std::string_view piece, std::vector<TokenId>& out) const;
 
   std::vector<Entry> table_;  // open addressing, linear probing, power-of-two size
   std::uint32_t shift_ = 0;   // 64 - log2(table size)

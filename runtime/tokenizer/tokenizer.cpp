@@ -8,7 +8,7 @@ namespace linnet {
 
 // Working memory of one encode call, reused for every stretch and piece.
 struct EncodeScratch {
-  NfcNormalizer nfc;
+  NfcNormalizer::Scratch nfc;
   std::string normalized;
   std::vector<PreTokenizer::CharInfo> chars;
   std::vector<PieceRange> pieces;
@@ -88,7 +88,7 @@ Status Tokenizer::encode_text(std::string_view text, std::vector<TokenId>& out, 
   if (text.empty()) return ok_status();
   std::string_view normalized = text;
   if (nfc_ && !NfcNormalizer::trivially_nfc(text)) {
-    LINNET_TRY(s.nfc.normalize(text, s.normalized));
+    LINNET_TRY(nfc_normalizer_.normalize(text, s.normalized, s.nfc));
     normalized = s.normalized;
   }
   s.pieces.clear();

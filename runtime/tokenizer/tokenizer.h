@@ -19,6 +19,7 @@
 #include "core/result.h"
 #include "tokenizer/added_token_matcher.h"
 #include "tokenizer/bpe_merger.h"
+#include "tokenizer/nfc_normalizer.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer_source.h"
 
@@ -73,6 +74,7 @@ class Tokenizer {
   BpeMerger merger_;
   PreTokenizer pre_tokenizer_;
   AddedTokenMatcher added_;
+  NfcNormalizer nfc_normalizer_;  // its 8 KiB table is built once, here
   bool nfc_ = true;
   std::span<const std::uint8_t> vocab_bytes_;     // borrowed from the source
   std::span<const std::uint32_t> vocab_offsets_;  // borrowed from the source
