@@ -24,7 +24,10 @@ std::unique_ptr<Session> make_session(int context = 512) {
   const Model* model = testing::tiny_model();
   EXPECT_NE(model, nullptr);
   if (model == nullptr) return nullptr;
-  auto session = Session::create(*model, SessionOptions{.context_length = context, .threads = 1});
+  SessionOptions options;
+  options.context_length = context;
+  options.threads = 1;
+  auto session = Session::create(*model, options);
   EXPECT_TRUE(session.ok()) << (session.ok() ? "" : session.error().message());
   return session.ok() ? std::move(session).value() : nullptr;
 }
