@@ -43,6 +43,21 @@ class ThreadPool {
         const_cast<void*>(static_cast<const void*>(&fn)), n, 0);
   }
 
+  // fn(thread, i) for i in [0, n), thread in [0, threads()) naming the pool thread that runs
+  // the item (per-thread scratch). Same contract as parallel_for.
+  template <typename Fn>
+  void parallel_for_with_thread(std::size_t n, Fn&& fn) const {
+    if (n == 0) return;
+    if (pool_ == nullptr || n == 1) {
+      for (std::size_t i = 0; i < n; ++i) fn(std::size_t{0}, i);
+      return;
+    }
+    using F = std::remove_reference_t<Fn>;
+    pthreadpool_parallelize_1d_with_thread(
+        pool_.get(), [](void* ctx, std::size_t thread, std::size_t i) { (*static_cast<F*>(ctx))(thread, i); },
+        const_cast<void*>(static_cast<const void*>(&fn)), n, 0);
+  }
+
   // fn(begin, end) over [0, n) cut into about threads() * 4 tiles of at least `min_tile`
   // items each (coarse work for cheap per-item bodies).
   template <typename Fn>

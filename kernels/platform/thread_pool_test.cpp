@@ -27,6 +27,21 @@ TEST(ThreadPool, EveryItemRunsExactlyOnce) {
   }
 }
 
+TEST(ThreadPool, ThreadIndicesAreInRangeAndItemsRunOnce) {
+  for (int threads : {1, 3}) {
+    auto pool = ThreadPool::create(threads);
+    ASSERT_TRUE(pool.ok());
+    std::vector<std::atomic<int>> hits(257);
+    std::atomic<bool> bad_thread{false};
+    pool->parallel_for_with_thread(hits.size(), [&](std::size_t thread, std::size_t i) {
+      if (thread >= static_cast<std::size_t>(threads)) bad_thread = true;
+      hits[i].fetch_add(1);
+    });
+    EXPECT_FALSE(bad_thread.load());
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
 TEST(ThreadPool, RangesCoverEverythingOnce) {
   auto pool = ThreadPool::create(2);
   ASSERT_TRUE(pool.ok());

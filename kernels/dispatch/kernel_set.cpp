@@ -1,0 +1,269 @@
+#include "kernels/dispatch/kernel_set.h"
+
+#include <algorithm>
+
+#include "kernels/reference/activations_ref.h"
+#include "kernels/reference/conv1d_ref.h"
+#include "kernels/reference/rmsnorm_ref.h"
+#include "kernels/reference/rope_ref.h"
+#include "kernels/vec/attention_vec.h"
+#include "kernels/vec/gated_delta_vec.h"
+
+namespace linnet::kernels {
+
+namespace {
+
+std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+
+// Per-head attention through the reference (which is written for whole layers): one head is
+// a layer of one query head and one KV head. Prefill writes [T, hd] rows, so it goes through
+// a row copy when the caller's output stride differs.
+void attention_decode_head_ref(int hd, const float* q, const float* k, const float* v, int n_keys, float* out,
+                               float* scratch) {
+  attention_decode_ref(AttentionShape{1, 1, hd}, q, 0, k, v, n_keys, n_keys, out, scratch);
+}
+
+// The reference tier has no f16 cache kernels of its own: the portable ones serve it.
+constexpr KernelTable kReferenceTable = {
+    "reference",
+    rmsnorm_ref,
+    rmsnorm_gated_ref,
+    l2norm_scale_ref,
+    causal_conv1d_silu_ref,
+    gated_delta_gates_ref,
+    swiglu_ref,
+    mul_sigmoid_ref,
+    rope_apply_ref,
+    gated_delta_step_head_ref,
+    gated_delta_chunked_head_ref,
+    attention_decode_head_ref,
+    attention_decode_head_vec<Half>,
+    nullptr,  // prefill: KernelSet calls attention_prefill_ref for whole layers
+    attention_prefill_head_vec<Half>,
+};
+
+constexpr KernelTable kVectorTable = {
+    "vector",
+    rmsnorm_ref,
+    rmsnorm_gated_ref,
+    l2norm_scale_ref,
+    causal_conv1d_silu_ref,
+    gated_delta_gates_ref,
+    swiglu_ref,
+    mul_sigmoid_ref,
+    rope_apply_ref,
+    gated_delta_step_head_vec,
+    gated_delta_chunked_head_vec,
+    attention_decode_head_vec<float>,
+    attention_decode_head_vec<Half>,
+    attention_prefill_head_vec<float>,
+    attention_prefill_head_vec<Half>,
+};
+
+}  // namespace
+
+const KernelTable& reference_kernel_table() { return kReferenceTable; }
+const KernelTable& vector_kernel_table() { return kVectorTable; }
+
+KernelSet KernelSet::select(const CpuFeatures& features, const ThreadPool* pool, std::optional<KernelTier> force) {
+  const KernelTable* neon = neon_kernel_table();
+  const bool has_neon = neon != nullptr && features.neon;
+  KernelTier tier = has_neon ? KernelTier::kNeon : KernelTier::kVector;
+  if (force) tier = (*force == KernelTier::kNeon && !has_neon) ? KernelTier::kVector : *force;
+  switch (tier) {
+    case KernelTier::kReference: return KernelSet(&kReferenceTable, tier, pool);
+    case KernelTier::kVector: return KernelSet(&kVectorTable, tier, pool);
+    case KernelTier::kNeon: return KernelSet(neon, tier, pool);
+  }
+  return KernelSet(&kVectorTable, KernelTier::kVector, pool);
+}
+
+std::size_t KernelSet::gated_delta_prefill_scratch_floats(const GatedDeltaShape& shape) {
+  return std::max(gated_delta_chunk_scratch_floats(shape.key_dim, shape.value_dim),
+                  gated_delta_chunk_scratch_floats_vec(shape.key_dim, shape.value_dim));
+}
+
+std::size_t KernelSet::attention_prefill_scratch_floats(int capacity) {
+  return std::max(kernels::attention_prefill_scratch_floats(capacity), attention_prefill_head_scratch_floats(capacity));
+}
+
+// Splits rows into tasks of at least min_rows_per_task rows; fn(first_row, row_count).
+template <typename Fn>
+void KernelSet::rows_parallel(int rows, int min_rows_per_task, Fn&& fn) const {
+  if (pool_ == nullptr || pool_->threads() == 1 || rows < 2 * min_rows_per_task) {
+    fn(0, rows);
+    return;
+  }
+  pool_->parallel_for_ranges(sz(rows), sz(min_rows_per_task), [&](std::size_t b, std::size_t e) {
+    fn(static_cast<int>(b), static_cast<int>(e - b));
+  });
+}
+
+void KernelSet::rmsnorm(const float* x, const float* w, int rows, int n, std::size_t stride, float eps,
+                        float* y) const {
+  rows_parallel(rows, 16, [&](int r0, int count) {
+    table_->rmsnorm(x + sz(r0) * stride, w, count, n, stride, eps, y + sz(r0) * stride);
+  });
+}
+
+void KernelSet::rmsnorm_gated(const float* x, const float* z, const float* w, int rows, int n, std::size_t stride,
+                              float eps, float* y) const {
+  rows_parallel(rows, 32, [&](int r0, int count) {
+    const std::size_t off = sz(r0) * stride;
+    table_->rmsnorm_gated(x + off, z + off, w, count, n, stride, eps, y + off);
+  });
+}
+
+void KernelSet::l2norm_scale(float* x, int rows, int n, std::size_t stride, float eps, float scale) const {
+  rows_parallel(rows, 64, [&](int r0, int count) { table_->l2norm_scale(x + sz(r0) * stride, count, n, stride, eps, scale); });
+}
+
+void KernelSet::causal_conv1d_silu(const float* x, int T, int C, const float* w, int K, float* state,
+                                   float* y) const {
+  // Channels are independent, but the kernel's state update is written for whole rows: keep
+  // it on one thread (it is a small part of a layer).
+  table_->causal_conv1d_silu(x, T, C, w, K, state, y);
+}
+
+void KernelSet::gated_delta_gates(const float* a, const float* b, const float* a_log, const float* dt_bias, int T,
+                                  int Hv, float* g, float* beta) const {
+  table_->gated_delta_gates(a, b, a_log, dt_bias, T, Hv, g, beta);
+}
+
+void KernelSet::swiglu(const float* gate, const float* up, std::size_t n, float* out) const {
+  if (pool_ == nullptr || n < 65536) {
+    table_->swiglu(gate, up, n, out);
+    return;
+  }
+  pool_->parallel_for_ranges(n, 16384, [&](std::size_t b, std::size_t e) { table_->swiglu(gate + b, up + b, e - b, out + b); });
+}
+
+void KernelSet::mul_sigmoid(float* x, const float* gate, std::size_t n) const { table_->mul_sigmoid(x, gate, n); }
+
+void KernelSet::rope_apply(float* x, int heads, std::size_t stride, int rotary_dim, const float* cos,
+                           const float* sin) const {
+  table_->rope_apply(x, heads, stride, rotary_dim, cos, sin);
+}
+
+namespace {
+
+struct HeadPointers {
+  const float* q;
+  const float* k;
+  const float* v;
+};
+
+// Value head h's q, k, v inside a conv-output row (value head h reads key head h / group).
+HeadPointers head_pointers(const GatedDeltaShape& s, const float* qkv, int h) {
+  const int kh = h / (s.num_value_heads / s.num_key_heads);
+  const std::size_t key_block = sz(s.num_key_heads) * sz(s.key_dim);
+  return {qkv + sz(kh) * sz(s.key_dim), qkv + key_block + sz(kh) * sz(s.key_dim),
+          qkv + 2 * key_block + sz(h) * sz(s.value_dim)};
+}
+
+}  // namespace
+
+void KernelSet::gated_delta_decode(const GatedDeltaShape& shape, const float* qkv, const float* g, const float* beta,
+                                   float* state, float* o) const {
+  const std::size_t head_state = sz(shape.key_dim) * sz(shape.value_dim);
+  const auto head = [&](std::size_t h) {
+    const HeadPointers p = head_pointers(shape, qkv, static_cast<int>(h));
+    table_->gated_delta_step_head(shape.key_dim, shape.value_dim, p.q, p.k, p.v, g[h], beta[h],
+                                  state + h * head_state, o + h * sz(shape.value_dim));
+  };
+  if (pool_ == nullptr) {
+    for (std::size_t h = 0; h < sz(shape.num_value_heads); ++h) head(h);
+  } else {
+    pool_->parallel_for(sz(shape.num_value_heads), head);
+  }
+}
+
+void KernelSet::gated_delta_prefill(const GatedDeltaShape& shape, int T, const float* qkv, const float* g,
+                                    const float* beta, float* state, float* o, float* scratch,
+                                    std::size_t scratch_floats_per_thread) const {
+  const std::size_t head_state = sz(shape.key_dim) * sz(shape.value_dim);
+  const std::size_t qkv_stride = sz(shape.qkv_channels());
+  const std::size_t gate_stride = sz(shape.num_value_heads);
+  const std::size_t o_stride = gate_stride * sz(shape.value_dim);
+  const auto head = [&](std::size_t thread, std::size_t h) {
+    const HeadPointers p = head_pointers(shape, qkv, static_cast<int>(h));
+    table_->gated_delta_chunked_head(shape.key_dim, shape.value_dim, T, p.q, p.k, p.v, qkv_stride, g + h, beta + h,
+                                     gate_stride, state + h * head_state, o + h * sz(shape.value_dim), o_stride,
+                                     scratch + thread * scratch_floats_per_thread);
+  };
+  if (pool_ == nullptr) {
+    for (std::size_t h = 0; h < sz(shape.num_value_heads); ++h) head(0, h);
+  } else {
+    pool_->parallel_for_with_thread(sz(shape.num_value_heads), head);
+  }
+}
+
+template <typename KV>
+void KernelSet::attention_decode(const AttentionShape& shape, const float* q, std::size_t q_head_stride,
+                                 const KV* k_cache, const KV* v_cache, int capacity, int n_keys, float* out,
+                                 float* scratch, std::size_t scratch_floats_per_thread) const {
+  const int group = shape.num_heads / shape.num_kv_heads;
+  const std::size_t hd = sz(shape.head_dim);
+  const auto head = [&](std::size_t thread, std::size_t h) {
+    const std::size_t kv = (h / sz(group)) * sz(capacity) * hd;
+    float* s = scratch + thread * scratch_floats_per_thread;
+    if constexpr (sizeof(KV) == 2) {
+      table_->attention_decode_head_f16(shape.head_dim, q + h * q_head_stride, k_cache + kv, v_cache + kv, n_keys,
+                                        out + h * hd, s);
+    } else {
+      table_->attention_decode_head_f32(shape.head_dim, q + h * q_head_stride, k_cache + kv, v_cache + kv, n_keys,
+                                        out + h * hd, s);
+    }
+  };
+  if (pool_ == nullptr) {
+    for (std::size_t h = 0; h < sz(shape.num_heads); ++h) head(0, h);
+  } else {
+    pool_->parallel_for_with_thread(sz(shape.num_heads), head);
+  }
+}
+
+template <typename KV>
+void KernelSet::attention_prefill(const AttentionShape& shape, int T, int first_position, const float* q,
+                                  std::size_t q_token_stride, std::size_t q_head_stride, const KV* k_cache,
+                                  const KV* v_cache, int capacity, float* out, float* scratch,
+                                  std::size_t scratch_floats_per_thread) const {
+  if constexpr (sizeof(KV) == 4) {
+    if (table_->attention_prefill_head_f32 == nullptr) {  // the reference: whole layer, one thread
+      attention_prefill_ref(shape, T, first_position, q, q_token_stride, q_head_stride, k_cache, v_cache, capacity,
+                            out, scratch);
+      return;
+    }
+  }
+  const int group = shape.num_heads / shape.num_kv_heads;
+  const std::size_t hd = sz(shape.head_dim);
+  const std::size_t out_stride = sz(shape.num_heads) * hd;
+  const auto head = [&](std::size_t thread, std::size_t h) {
+    const std::size_t kv = (h / sz(group)) * sz(capacity) * hd;
+    float* s = scratch + thread * scratch_floats_per_thread;
+    if constexpr (sizeof(KV) == 2) {
+      table_->attention_prefill_head_f16(shape.head_dim, T, first_position, q + h * q_head_stride, q_token_stride,
+                                         k_cache + kv, v_cache + kv, out + h * hd, out_stride, s);
+    } else {
+      table_->attention_prefill_head_f32(shape.head_dim, T, first_position, q + h * q_head_stride, q_token_stride,
+                                         k_cache + kv, v_cache + kv, out + h * hd, out_stride, s);
+    }
+  };
+  if (pool_ == nullptr) {
+    for (std::size_t h = 0; h < sz(shape.num_heads); ++h) head(0, h);
+  } else {
+    pool_->parallel_for_with_thread(sz(shape.num_heads), head);
+  }
+}
+
+template void KernelSet::attention_decode<float>(const AttentionShape&, const float*, std::size_t, const float*,
+                                                 const float*, int, int, float*, float*, std::size_t) const;
+template void KernelSet::attention_decode<Half>(const AttentionShape&, const float*, std::size_t, const Half*,
+                                                const Half*, int, int, float*, float*, std::size_t) const;
+template void KernelSet::attention_prefill<float>(const AttentionShape&, int, int, const float*, std::size_t,
+                                                  std::size_t, const float*, const float*, int, float*, float*,
+                                                  std::size_t) const;
+template void KernelSet::attention_prefill<Half>(const AttentionShape&, int, int, const float*, std::size_t,
+                                                 std::size_t, const Half*, const Half*, int, float*, float*,
+                                                 std::size_t) const;
+
+}  // namespace linnet::kernels

@@ -1,0 +1,8 @@
+// Not an aarch64 build: no NEON kernels.
+#include "kernels/dispatch/kernel_table.h"
+
+namespace linnet::kernels {
+
+const KernelTable* neon_kernel_table() { return nullptr; }
+
+}  // namespace linnet::kernels
