@@ -71,7 +71,7 @@ int run_chat(Args args) {
   if (!loaded) return 1;
   Session& session = *loaded->session;
   const Tokenizer& tokenizer = session.model().tokenizer();
-  const GenerationOptions generation = gen.options(session.model());
+  const GenerationOptions generation = gen.options(session);
   const bool interactive = ::isatty(0) != 0;
 
   ChatOptions turn_options;  // a turn without the assistant opening

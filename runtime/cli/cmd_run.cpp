@@ -86,7 +86,7 @@ int run_run(Args args) {
     std::fprintf(stderr, "linnet run: the prompt has no tokens\n");
     return 1;
   }
-  const GenerationOptions generation = gen.options(session.model());
+  const GenerationOptions generation = gen.options(session);
   auto result = session.generate(*ids, generation, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);

@@ -1,5 +1,6 @@
 #include "cli/generation_flags.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "cli/session_setup.h"
@@ -8,21 +9,43 @@ namespace linnet::cli {
 
 GenerationFlags::Parse GenerationFlags::parse(Args args, std::size_t& i) {
   const std::string_view a = args[i];
-  const bool has_value = i + 1 < args.size();
-  if (a == "--max-tokens") {
-    int v = 0;
-    if (!has_value || !parse_int(args[i + 1], v) || v < 1) return Parse::kBad;
-    max_tokens = v;
-    ++i;
-    return Parse::kTaken;
+  if (a != "--max-tokens" && a != "--temperature" && a != "--top-k" && a != "--top-p" && a != "--min-p" &&
+      a != "--repetition-penalty" && a != "--seed") {
+    return Parse::kNotMine;
   }
-  return Parse::kNotMine;
+  if (i + 1 >= args.size()) return Parse::kBad;
+  const std::string_view value = args[++i];
+  if (a == "--max-tokens" || a == "--top-k") {
+    int v = 0;
+    if (!parse_int(value, v) || v < (a == "--top-k" ? 0 : 1)) return Parse::kBad;
+    (a == "--max-tokens" ? max_tokens : top_k) = v;
+  } else if (a == "--seed") {
+    std::uint64_t v = 0;
+    if (!parse_u64(value, v)) return Parse::kBad;
+    seed = v;
+  } else {
+    float v = 0;
+    if (!parse_float(value, v)) return Parse::kBad;
+    (a == "--temperature" ? temperature
+     : a == "--top-p"     ? top_p
+     : a == "--min-p"     ? min_p
+                          : repetition_penalty) = v;
+  }
+  return Parse::kTaken;
 }
 
-GenerationOptions GenerationFlags::options(const Model& model) const {
+GenerationOptions GenerationFlags::options(const Session& session) const {
   GenerationOptions o;
-  const GenerationDefaults& d = model.bundle().generation_defaults();
+  const GenerationDefaults& d = session.model().bundle().generation_defaults();
   o.max_new_tokens = static_cast<std::uint32_t>(max_tokens.value_or(d.max_new_tokens));
+  o.sampling = session.default_sampling();
+  if (temperature) o.sampling.temperature = *temperature;
+  if (top_k) o.sampling.top_k = static_cast<std::uint32_t>(*top_k);
+  if (top_p) o.sampling.top_p = *top_p;
+  if (min_p) o.sampling.min_p = *min_p;
+  if (repetition_penalty) o.sampling.repetition_penalty = *repetition_penalty;
+  o.sampling.seed = seed.value_or(
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   return o;
 }
 

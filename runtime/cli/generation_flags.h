@@ -10,15 +10,20 @@
 
 namespace linnet::cli {
 
-inline constexpr const char* kSamplingUsage = "";
+inline constexpr const char* kSamplingUsage =
+    "[--temperature X] [--top-k N] [--top-p X] [--min-p X] [--repetition-penalty X] [--seed N]";
 
 struct GenerationFlags {
   std::optional<int> max_tokens;
+  std::optional<float> temperature, top_p, min_p, repetition_penalty;
+  std::optional<int> top_k;
+  std::optional<std::uint64_t> seed;
 
   enum class Parse { kNotMine, kTaken, kBad };
   // Looks at args[i] (and its value, advancing i past it).
   Parse parse(Args args, std::size_t& i);
-  GenerationOptions options(const Model& model) const;
+  // The bundle's defaults overridden by the flags; without --seed the seed comes from the clock.
+  GenerationOptions options(const Session& session) const;
 };
 
 // "[12 prompt tokens in 3.1 ms; 5 tokens in 20.0 ms, 250.0 tokens/s; stop: end_of_turn]" to stderr.

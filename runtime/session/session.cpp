@@ -39,9 +39,10 @@ std::string_view generation_stop_name(GenerationStop stop) {
   return "unknown";
 }
 
-Session::Session(const Model& model, Executor executor, int context_length)
+Session::Session(const Model& model, Executor executor, Sampler sampler, int context_length)
     : model_(&model),
       executor_(std::move(executor)),
+      sampler_(std::move(sampler)),
       chat_format_(chat_format_of(model.bundle())),
       logits_(static_cast<std::size_t>(model.vocab_size())) {
   history_.reserve(static_cast<std::size_t>(context_length));
@@ -60,8 +61,12 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   executor_options.weights_identity = model.bundle().content_sha256_hex();
   executor_options.log = options.log;
   Executor executor = LINNET_TRY(Executor::create(model.bundle().weights(), executor_options));
+  SamplerOptions sampling;
+  sampling.temperature = 0;
+  sampling.eligible_ids = static_cast<std::uint32_t>(model.tokenizer().vocab_size());
+  Sampler sampler = LINNET_TRY(Sampler::create(static_cast<std::size_t>(model.vocab_size()), sampling));
   return std::unique_ptr<Session>(
-      new Session(model, std::move(executor), executor_options.context_length));
+      new Session(model, std::move(executor), std::move(sampler), executor_options.context_length));
 }
 
 std::size_t Session::memory_bytes() const {
@@ -109,6 +114,28 @@ std::span<const float> Session::logits() const {
 }
 
 
+Status Session::configure_sampler(const SamplerOptions& options) {
+  SamplerOptions o = options;
+  if (o.eligible_ids == 0) o.eligible_ids = static_cast<std::uint32_t>(model_->tokenizer().vocab_size());
+  return sampler_.configure(o);
+}
+
+Result<TokenId> Session::sample() {
+  if (!has_logits_) return Error(ErrorCode::kFailedPrecondition, "sample: no logits (prefill first)");
+  return sampler_.sample(logits_, history_);
+}
+
+SamplerOptions Session::default_sampling() const {
+  const GenerationDefaults& d = model_->bundle().generation_defaults();
+  SamplerOptions o;
+  o.temperature = d.temperature;
+  o.top_k = d.top_k > 0 ? static_cast<std::uint32_t>(d.top_k) : 0;
+  o.top_p = d.top_p;
+  o.min_p = d.min_p;
+  o.repetition_penalty = d.repetition_penalty;
+  return o;
+}
+
 Result<GenerationResult> Session::generate(std::span<const TokenId> prompt, const GenerationOptions& options,
                                            const PieceSink& sink) {
   if (prompt.empty()) return Error(ErrorCode::kInvalidArgument, "generate: empty prompt");
@@ -124,6 +151,7 @@ Result<GenerationResult> Session::generate_continue(std::span<const TokenId> mor
                                                   " tokens does not fit the context of " +
                                                   std::to_string(context_length()));
   }
+  LINNET_TRY(configure_sampler(options.sampling));
   GenerationResult result;
   result.prompt_tokens = position() + static_cast<int>(more.size());
   const auto prefill_start = Clock::now();
@@ -138,7 +166,7 @@ Result<GenerationResult> Session::generate_continue(std::span<const TokenId> mor
       result.stop = GenerationStop::kCancelled;
       break;
     }
-    const TokenId token = static_cast<TokenId>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());  // SAMPLER
+    const TokenId token = LINNET_TRY(sample());
     const StopReason reason = stop_condition.update(token);
     if (reason == StopReason::kEndOfTurn || reason == StopReason::kEndOfText) {
       result.stop = reason == StopReason::kEndOfTurn ? GenerationStop::kEndOfTurn : GenerationStop::kEndOfText;

@@ -24,6 +24,7 @@
 #include "chat/stop_condition.h"
 #include "core/result.h"
 #include "model/executor.h"
+#include "sampling/sampler.h"
 #include "session/model.h"
 
 namespace linnet {
@@ -40,7 +41,9 @@ struct SessionOptions {
 };
 
 struct GenerationOptions {
-  // SAMPLER: SamplerParams sampling;   // temperature 0 = greedy
+  // temperature <= 0 is greedy. eligible_ids 0 = the tokenizer's ids (never the padding
+  // rows of the head). The sampler is reseeded from sampling.seed at each generate().
+  SamplerOptions sampling{.temperature = 0.0f};
   std::uint32_t max_new_tokens = 512;   // 0 = until the context is full
   // Polled before each new token; returning true ends generation (kCancelled).
   std::function<bool()> cancelled;
@@ -108,6 +111,12 @@ class Session {
   Status decode(TokenId id);
   // Logits [V] after the last prefill/decode; empty after reset().
   std::span<const float> logits() const;
+  // Sampling: configure() validates the options and reseeds; sample() picks the next token
+  // from logits() (the history feeds the repetition penalty) and does not append it.
+  Status configure_sampler(const SamplerOptions& options);
+  Result<TokenId> sample();
+  // The model's generation defaults (temperature, top-k, top-p, min-p, repetition penalty).
+  SamplerOptions default_sampling() const;
 
   // Resets, prefills `prompt`, then samples and decodes until a stop condition, streaming
   // text to `sink` (may be empty). Nothing is allocated per token.
@@ -129,10 +138,11 @@ class Session {
   Status score(std::span<const TokenId> ids, int decode_from, std::span<float> out);
 
  private:
-  Session(const Model& model, Executor executor, int context_length);
+  Session(const Model& model, Executor executor, Sampler sampler, int context_length);
 
   const Model* model_;  // borrowed
   Executor executor_;
+  Sampler sampler_;
   ChatFormat chat_format_;
   std::vector<float> logits_;     // [V]
   std::vector<TokenId> history_;  // capacity context_length: every token in the context
