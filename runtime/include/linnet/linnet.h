@@ -124,6 +124,8 @@ typedef struct linnet_session_options {
   int32_t context_length;     /* positions the memory is planned for; 0 = 4096 (capped by the model) */
   int32_t threads;            /* worker threads; 0 = 1 */
   int32_t prefix_cache_entries; /* prompt-prefix states kept in memory; 0 = 2, -1 = none */
+  int32_t classify_score_end;   /* nonzero: also score <|im_end|> after each label */
+  const char* packed_weights_cache; /* XNNPACK packed-weights file; NULL = in memory */
 } linnet_session_options;
 
 void linnet_session_options_init(linnet_session_options* options);
@@ -163,9 +165,13 @@ typedef struct linnet_sampling {
 /* The model's generation defaults (from the bundle), seed 0. */
 void linnet_sampling_init(const linnet_model* model, linnet_sampling* sampling);
 
-/* Picks the next token from the current logits (does not append it). */
-linnet_status linnet_session_sample(linnet_session* session, const linnet_sampling* sampling,
-                                    linnet_token* token, linnet_error* error);
+/* Validates and applies sampling parameters to the session and reseeds its generator
+ * (the session starts greedy). */
+linnet_status linnet_session_set_sampling(linnet_session* session, const linnet_sampling* sampling,
+                                          linnet_error* error);
+/* Picks the next token from the current logits with the session's sampling parameters
+ * (the repetition penalty sees every token in the context). Does not append it. */
+linnet_status linnet_session_sample(linnet_session* session, linnet_token* token, linnet_error* error);
 
 /* 1 when `token` ends generation (<|im_end|> or <|endoftext|>), else 0. */
 int linnet_is_stop_token(const linnet_model* model, linnet_token token);
@@ -192,8 +198,9 @@ typedef struct linnet_generation_stats {
 } linnet_generation_stats;
 
 /* Resets the session, prefills `prompt` (raw text: format a chat prompt with
- * linnet_format_chat first) and generates up to `max_tokens`, streaming text to
- * `on_piece` (may be NULL). `stats` may be NULL. */
+ * linnet_format_chat first) and generates up to `max_tokens` (0: until the context is
+ * full) with `sampling` (NULL: greedy), streaming text to `on_piece` (may be NULL).
+ * `stats` may be NULL. */
 linnet_status linnet_session_generate(linnet_session* session, const char* prompt,
                                       const linnet_sampling* sampling, int32_t max_tokens,
                                       linnet_piece_callback on_piece, void* user_data,
