@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
 #include "kernels/platform/thread_pool.h"
 #include "kernels/reference/activations_ref.h"
@@ -111,6 +112,8 @@ struct Executor::Impl {
   // backend (owns the packed weights). Declared before the kernels so they outlive them.
   std::optional<kernels::ThreadPool> pool;
   std::unique_ptr<kernels::XnnLinearBackend> xnn;
+  // Speed: the non-linear kernels (NEON / portable vector / reference) over the pool.
+  std::optional<kernels::KernelSet> ks;
   std::vector<LayerKernels> layer_kernels;
   std::unique_ptr<LinearKernel> head;
   int position = 0;
@@ -146,14 +149,13 @@ Status Executor::Impl::run_batch(std::span<const std::int32_t> tokens, int first
 
   for (std::size_t l = 0; l < weights->layers.size(); ++l) {
     const LayerWeights& lw = weights->layers[l];
-    kernels::rmsnorm_ref(buf.residual, lw.input_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps, buf.normed);
+    ks->rmsnorm(buf.residual, lw.input_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps, buf.normed);
     if (lw.kind == LayerKind::kLinearAttention)
       LINNET_TRY(deltanet(l, n));
     else
       LINNET_TRY(attention(l, n, first_position));
     for (std::size_t i = 0; i < rows_d; ++i) buf.residual[i] += buf.mixer_out[i];
-    kernels::rmsnorm_ref(buf.residual, lw.post_attention_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps,
-                         buf.normed);
+    ks->rmsnorm(buf.residual, lw.post_attention_layernorm.f32(), n, D, sz(D), hp.rms_norm_eps, buf.normed);
     LINNET_TRY(mlp(l, n));
     for (std::size_t i = 0; i < rows_d; ++i) buf.residual[i] += buf.mixer_out[i];
     observe(static_cast<int>(l) + 1, first_position, n, buf.residual);
@@ -164,14 +166,13 @@ Status Executor::Impl::run_batch(std::span<const std::int32_t> tokens, int first
   const std::size_t V = sz(hp.vocab_size);
   if (mode == LogitsMode::kAll) {
     // logits rows for this micro-batch start at row first_position - (the call's first).
-    kernels::rmsnorm_ref(buf.residual, final_norm, n, D, sz(D), hp.rms_norm_eps, buf.normed);
+    ks->rmsnorm(buf.residual, final_norm, n, D, sz(D), hp.rms_norm_eps, buf.normed);
     observe(final_stage, first_position, n, buf.normed);
     LINNET_TRY(head->run(buf.normed, n, logits));
   }
   if (last_batch) {
     // The last position's final hidden state, kept for kLast and logits_for_rows().
-    kernels::rmsnorm_ref(buf.residual + (rows_d - sz(D)), final_norm, 1, D, sz(D), hp.rms_norm_eps,
-                         buf.last_hidden);
+    ks->rmsnorm(buf.residual + (rows_d - sz(D)), final_norm, 1, D, sz(D), hp.rms_norm_eps, buf.last_hidden);
     has_last_hidden = true;
     if (mode == LogitsMode::kLast) {
       observe(final_stage, first_position + n - 1, 1, buf.last_hidden);
@@ -197,28 +198,26 @@ Status Executor::Impl::deltanet(std::size_t layer, int n) {
   LINNET_TRY(k.in_proj_a->run(buf.normed, n, buf.gate_a));  // [n, Hv]
 
   // Causal conv over time + silu; the state keeps the last K-1 pre-conv rows.
-  kernels::causal_conv1d_silu_ref(buf.qkv, n, C, w.conv1d.f32(), hp.linear_conv_kernel_dim, st.conv_state,
-                                  buf.conv_out);
+  ks->causal_conv1d_silu(buf.qkv, n, C, w.conv1d.f32(), hp.linear_conv_kernel_dim, st.conv_state, buf.conv_out);
   // Row t of conv_out: q [Hk, dk] | k [Hk, dk] | v [Hv, dv]. q = l2norm(q)/sqrt(dk), k = l2norm(k).
   const float q_scale = 1.0f / std::sqrt(static_cast<float>(dk));
   for (int t = 0; t < n; ++t) {
     float* row = buf.conv_out + sz(t) * sz(C);
-    kernels::l2norm_scale_ref(row, Hk, dk, sz(dk), 1e-6f, q_scale);
-    kernels::l2norm_scale_ref(row + sz(Hk) * sz(dk), Hk, dk, sz(dk), 1e-6f, 1.0f);
+    ks->l2norm_scale(row, Hk, dk, sz(dk), 1e-6f, q_scale);
+    ks->l2norm_scale(row + sz(Hk) * sz(dk), Hk, dk, sz(dk), 1e-6f, 1.0f);
   }
   // g = -exp(A_log) softplus(a + dt_bias) into gate_a; beta = sigmoid(b) into gate_b. [n, Hv]
-  kernels::gated_delta_gates_ref(buf.gate_a, buf.gate_b, w.a_log.f32(), w.dt_bias.f32(), n, Hv, buf.gate_a,
-                                 buf.gate_b);
+  ks->gated_delta_gates(buf.gate_a, buf.gate_b, w.a_log.f32(), w.dt_bias.f32(), n, Hv, buf.gate_a, buf.gate_b);
 
   const kernels::GatedDeltaShape shape{Hk, Hv, dk, dv};
   if (n == 1)
-    kernels::gated_delta_decode_ref(shape, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state, buf.core);
+    ks->gated_delta_decode(shape, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state, buf.core);
   else
-    kernels::gated_delta_prefill_ref(shape, n, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state,
-                                     buf.core, buf.delta_scratch);
+    ks->gated_delta_prefill(shape, n, buf.conv_out, buf.gate_a, buf.gate_b, st.recurrent_state, buf.core,
+                            buf.delta_scratch, buf.delta_scratch_floats);
 
   // o = RMSNormGated(o per head, z per head): [n*Hv rows of dv], then out_proj.
-  kernels::rmsnorm_gated_ref(buf.core, buf.z, w.norm.f32(), n * Hv, dv, sz(dv), hp.rms_norm_eps, buf.core);
+  ks->rmsnorm_gated(buf.core, buf.z, w.norm.f32(), n * Hv, dv, sz(dv), hp.rms_norm_eps, buf.core);
   return k.out_proj->run(buf.core, n, buf.mixer_out);
 }
 
@@ -243,34 +242,51 @@ Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
     float* qt = buf.q_gate + sz(t) * q_row;
     float* kt = buf.k + sz(t) * kv_row;
     const float* vt = buf.v + sz(t) * kv_row;
-    kernels::rmsnorm_ref(qt, w.q_norm.f32(), H, hd, 2 * sz(hd), hp.rms_norm_eps, qt);  // query halves only
-    kernels::rmsnorm_ref(kt, w.k_norm.f32(), Hkv, hd, sz(hd), hp.rms_norm_eps, kt);
+    ks->rmsnorm(qt, w.q_norm.f32(), H, hd, 2 * sz(hd), hp.rms_norm_eps, qt);  // query halves only
+    ks->rmsnorm(kt, w.k_norm.f32(), Hkv, hd, sz(hd), hp.rms_norm_eps, kt);
     if (rot > 0) {
       kernels::rope_cos_sin_ref(pos, rot, hp.rope_theta, buf.rope_cos, buf.rope_sin);
-      kernels::rope_apply_ref(qt, H, 2 * sz(hd), rot, buf.rope_cos, buf.rope_sin);
-      kernels::rope_apply_ref(kt, Hkv, sz(hd), rot, buf.rope_cos, buf.rope_sin);
+      ks->rope_apply(qt, H, 2 * sz(hd), rot, buf.rope_cos, buf.rope_sin);
+      ks->rope_apply(kt, Hkv, sz(hd), rot, buf.rope_cos, buf.rope_sin);
     }
-    // Cache row `pos` of every KV head: cache [Hkv, ctx, hd].
+    // Cache row `pos` of every KV head: cache [Hkv, ctx, hd], f16 or f32 (buf.kv_f16).
     for (int h = 0; h < Hkv; ++h) {
       const std::size_t dst = (sz(h) * sz(ctx) + sz(pos)) * sz(hd);
-      std::memcpy(st.k_cache + dst, kt + sz(h) * sz(hd), sz(hd) * sizeof(float));
-      std::memcpy(st.v_cache + dst, vt + sz(h) * sz(hd), sz(hd) * sizeof(float));
+      const float* ks_src = kt + sz(h) * sz(hd);
+      const float* vs_src = vt + sz(h) * sz(hd);
+      if (buf.kv_f16) {
+        kernels::Half* kc = static_cast<kernels::Half*>(st.k_cache) + dst;
+        kernels::Half* vc = static_cast<kernels::Half*>(st.v_cache) + dst;
+        for (std::size_t i = 0; i < sz(hd); ++i) {
+          kc[i] = kernels::float_to_half(ks_src[i]);
+          vc[i] = kernels::float_to_half(vs_src[i]);
+        }
+      } else {
+        std::memcpy(static_cast<float*>(st.k_cache) + dst, ks_src, sz(hd) * sizeof(float));
+        std::memcpy(static_cast<float*>(st.v_cache) + dst, vs_src, sz(hd) * sizeof(float));
+      }
     }
   }
 
   const kernels::AttentionShape shape{H, Hkv, hd};
-  if (n == 1)
-    kernels::attention_decode_ref(shape, buf.q_gate, 2 * sz(hd), st.k_cache, st.v_cache, ctx, first_position + 1,
-                                  buf.attn, buf.attn_scratch);
+  const auto run = [&](auto* k_cache, auto* v_cache) {
+    if (n == 1)
+      ks->attention_decode(shape, buf.q_gate, 2 * sz(hd), k_cache, v_cache, ctx, first_position + 1, buf.attn,
+                           buf.attn_scratch, buf.attn_scratch_floats);
+    else
+      ks->attention_prefill(shape, n, first_position, buf.q_gate, q_row, 2 * sz(hd), k_cache, v_cache, ctx, buf.attn,
+                            buf.attn_scratch, buf.attn_scratch_floats);
+  };
+  if (buf.kv_f16)
+    run(static_cast<const kernels::Half*>(st.k_cache), static_cast<const kernels::Half*>(st.v_cache));
   else
-    kernels::attention_prefill_ref(shape, n, first_position, buf.q_gate, q_row, 2 * sz(hd), st.k_cache,
-                                   st.v_cache, ctx, buf.attn, buf.attn_scratch);
+    run(static_cast<const float*>(st.k_cache), static_cast<const float*>(st.v_cache));
 
   // attn * sigmoid(gate), per head, then o_proj.
   for (int t = 0; t < n; ++t)
     for (int h = 0; h < H; ++h)
-      kernels::mul_sigmoid_ref(buf.attn + (sz(t) * sz(H) + sz(h)) * sz(hd),
-                               buf.q_gate + sz(t) * q_row + sz(h) * 2 * sz(hd) + sz(hd), sz(hd));
+      ks->mul_sigmoid(buf.attn + (sz(t) * sz(H) + sz(h)) * sz(hd),
+                      buf.q_gate + sz(t) * q_row + sz(h) * 2 * sz(hd) + sz(hd), sz(hd));
   return k.o_proj->run(buf.attn, n, buf.mixer_out);
 }
 
@@ -279,7 +295,7 @@ Status Executor::Impl::mlp(std::size_t layer, int n) {
   LayerKernels& k = layer_kernels[layer];
   LINNET_TRY(k.gate_proj->run(buf.normed, n, buf.mlp_gate));  // [n, I]
   LINNET_TRY(k.up_proj->run(buf.normed, n, buf.mlp_up));      // [n, I]
-  kernels::swiglu_ref(buf.mlp_gate, buf.mlp_up, sz(n) * sz(hp.intermediate_size), buf.mlp_gate);
+  ks->swiglu(buf.mlp_gate, buf.mlp_up, sz(n) * sz(hp.intermediate_size), buf.mlp_gate);
   return k.down_proj->run(buf.mlp_gate, n, buf.mixer_out);
 }
 
@@ -328,6 +344,13 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
   kernels::LinearOptions lin{options.batch_tokens, options.threads};
   // Speed: one thread pool, and XNNPACK for the linear layers (see ExecutorOptions).
   impl->pool = LINNET_TRY(kernels::ThreadPool::create(options.threads));
+  {
+    auto features = kernels::detect_cpu_features();
+    impl->ks.emplace(kernels::KernelSet::select(features.ok() ? *features : kernels::CpuFeatures{}, &*impl->pool,
+                                                options.reference_kernels
+                                                    ? std::optional<kernels::KernelTier>(kernels::KernelTier::kReference)
+                                                    : std::nullopt));
+  }
   if (options.use_xnnpack) {
     kernels::XnnLinearOptions xo;
     xo.max_rows = options.batch_tokens;
@@ -474,7 +497,8 @@ void Executor::reset() {
 
 // Snapshot layout: StateHeader, then per layer in order: DeltaNet conv [K-1, C] and
 // recurrent [Hv, dk, dv]; attention K rows [0, position) of each KV head, then V rows
-// likewise; then the last final hidden [D]. All float32, native byte order.
+// likewise (IEEE half when the cache is f16); then the last final hidden [D]. Everything
+// else float32, native byte order.
 std::size_t Executor::state_bytes() const {
   const Impl& m = *impl_;
   const HyperParams& hp = m.hp;
@@ -483,10 +507,12 @@ std::size_t Executor::state_bytes() const {
     if (kind == LayerKind::kLinearAttention)
       floats += sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels()) +
                 sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
-    else
-      floats += 2 * sz(hp.num_key_value_heads) * sz(m.position) * sz(hp.head_dim);
   }
-  return sizeof(StateHeader) + floats * sizeof(float);
+  // KV rows [0, position) of every attention layer, in the cache's element type.
+  std::size_t kv_elements = 0;
+  for (LayerKind kind : hp.layer_types)
+    if (kind == LayerKind::kFullAttention) kv_elements += 2 * sz(hp.num_key_value_heads) * sz(m.position) * sz(hp.head_dim);
+  return sizeof(StateHeader) + floats * sizeof(float) + kv_elements * (m.buf.kv_f16 ? 2 : 4);
 }
 
 namespace {
@@ -495,14 +521,15 @@ namespace {
 template <typename Byte>
 void copy_state(const HyperParams& hp, const ExecutorBuffers& buf, int position, int ctx, Byte* blob, bool to_blob) {
   std::size_t at = sizeof(StateHeader);
-  auto move = [&](float* state, std::size_t floats) {
-    const std::size_t bytes = floats * sizeof(float);
+  auto move_bytes = [&](void* state, std::size_t bytes) {
     if (to_blob)
       std::memcpy(const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(blob)) + at, state, bytes);
     else
       std::memcpy(state, reinterpret_cast<const std::uint8_t*>(blob) + at, bytes);
     at += bytes;
   };
+  auto move = [&](float* state, std::size_t floats) { move_bytes(state, floats * sizeof(float)); };
+  const std::size_t kv_element = buf.kv_f16 ? 2 : 4;
   const std::size_t conv = sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels());
   const std::size_t rec = sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
   const std::size_t hd = sz(hp.head_dim);
@@ -511,8 +538,9 @@ void copy_state(const HyperParams& hp, const ExecutorBuffers& buf, int position,
       move(st.conv_state, conv);
       move(st.recurrent_state, rec);
     } else {
-      for (float* cache : {st.k_cache, st.v_cache})
-        for (int h = 0; h < hp.num_key_value_heads; ++h) move(cache + sz(h) * sz(ctx) * hd, sz(position) * hd);
+      for (void* cache : {st.k_cache, st.v_cache})
+        for (int h = 0; h < hp.num_key_value_heads; ++h)
+          move_bytes(static_cast<std::uint8_t*>(cache) + sz(h) * sz(ctx) * hd * kv_element, sz(position) * hd * kv_element);
     }
   }
   move(buf.last_hidden, sz(hp.hidden_size));

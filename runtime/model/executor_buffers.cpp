@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "kernels/reference/attention_ref.h"
-#include "kernels/reference/gated_delta_ref.h"
+#include "kernels/dispatch/kernel_set.h"
 
 namespace linnet {
 namespace {
@@ -63,13 +62,15 @@ void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& option
   RegionRecorder region(alloc, regions);
 
   region.begin();
+  out.kv_f16 = options.kv_cache_f16;
+  const std::size_t kv_bytes = sz(Hkv) * sz(ctx) * sz(hd) * (options.kv_cache_f16 ? 2 : 4);
   for (std::size_t l = 0; l < hp.layer_types.size(); ++l) {
     if (hp.layer_types[l] != LayerKind::kFullAttention) continue;
-    out.layers[l].k_cache = alloc.take<float>(sz(Hkv) * sz(ctx) * sz(hd));
-    out.layers[l].v_cache = alloc.take<float>(sz(Hkv) * sz(ctx) * sz(hd));
+    out.layers[l].k_cache = alloc.take_bytes(kv_bytes);
+    out.layers[l].v_cache = alloc.take_bytes(kv_bytes);
   }
   region.end("kv_cache", std::to_string(attention_layers) + " attention layers x K,V " +
-                             dims({Hkv, ctx, hd}) + " f32");
+                             dims({Hkv, ctx, hd}) + (options.kv_cache_f16 ? " f16" : " f32"));
 
   region.begin();
   for (std::size_t l = 0; l < hp.layer_types.size(); ++l)
@@ -114,8 +115,9 @@ void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& option
 
   region.begin();
   kernels::GatedDeltaShape shape{hp.linear_num_key_heads, Hv, dk, dv};
-  out.delta_scratch_floats = kernels::gated_delta_prefill_scratch_floats(shape);
-  out.attn_scratch_floats = kernels::attention_prefill_scratch_floats(ctx);
+  // Per-thread scratch of the largest kernel tier (kernels/dispatch/kernel_set.h).
+  out.delta_scratch_floats = kernels::KernelSet::gated_delta_prefill_scratch_floats(shape);
+  out.attn_scratch_floats = kernels::KernelSet::attention_prefill_scratch_floats(ctx);
   out.delta_scratch = alloc.take<float>(sz(threads) * out.delta_scratch_floats);
   out.attn_scratch = alloc.take<float>(sz(threads) * out.attn_scratch_floats);
   out.rope_cos = alloc.take<float>(sz(std::max(hp.rotary_dim() / 2, 1)));

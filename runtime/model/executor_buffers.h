@@ -16,14 +16,17 @@ namespace linnet {
 struct LayerStateBuffers {
   float* conv_state = nullptr;       // DeltaNet: [K-1, C], oldest input first
   float* recurrent_state = nullptr;  // DeltaNet: [Hv, dk, dv]
-  float* k_cache = nullptr;          // attention: [Hkv, context_length, hd]
-  float* v_cache = nullptr;          // attention: [Hkv, context_length, hd]
+  // attention: [Hkv, context_length, hd] of float, or of IEEE half (kernels::Half) when
+  // ExecutorOptions::kv_cache_f16; kv_f16 in ExecutorBuffers says which.
+  void* k_cache = nullptr;
+  void* v_cache = nullptr;
 };
 
 // B = options.batch_tokens. The DeltaNet, attention and MLP groups overlay each other
 // (one layer part runs at a time).
 struct ExecutorBuffers {
   std::vector<LayerStateBuffers> layers;
+  bool kv_f16 = false;  // element type of the KV caches (2 or 4 bytes)
 
   // activations
   float* residual = nullptr;     // [B, D] the hidden state flowing through the layers

@@ -252,8 +252,12 @@ TEST_F(ExecutorTest, MemoryPlanIsWhatIsAllocated) {
   std::printf("%s", plan.to_string().c_str());
   const MemoryRegion* kv = plan.find("kv_cache");
   ASSERT_NE(kv, nullptr);
-  // 2 attention layers x K,V x [Hkv 2, ctx 1000, hd 64] f32.
-  EXPECT_EQ(kv->bytes, 2u * 2u * 2u * 1000u * 64u * 4u);
+  // 2 attention layers x K,V x [Hkv 2, ctx 1000, hd 64] f16 (the default), f32 on request.
+  EXPECT_EQ(kv->bytes, 2u * 2u * 2u * 1000u * 64u * 2u);
+  ExecutorOptions f32_kv;
+  f32_kv.context_length = 1000;
+  f32_kv.kv_cache_f16 = false;
+  EXPECT_EQ(plan_memory(weights_->weights.hp, f32_kv)->find("kv_cache")->bytes, 2 * kv->bytes);
   const MemoryRegion* rec = plan.find("recurrent_state");
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->bytes, 6u * 4u * 32u * 32u * 4u);

@@ -29,6 +29,12 @@ struct ExecutorOptions {
   // (a file, usually "<bundle>.xnnpack": packed on the first load, mapped on later ones;
   // empty: packed in memory), keyed by `weights_identity` (the bundle's content SHA-256).
   bool use_xnnpack = true;
+  // The KV cache stored as IEEE half (attention math stays float32): half the memory and
+  // half the bytes a decode step reads from it. false: float32.
+  bool kv_cache_f16 = true;
+  // Run the non-linear kernels (DeltaNet, attention, norms) with the reference
+  // implementations instead of the fastest this CPU has (kernels/dispatch/kernel_set.h).
+  bool reference_kernels = false;
   std::string packed_weights_cache;
   std::string weights_identity;
   // Progress messages of loading (the first load says it is packing); null: silent.
