@@ -5,6 +5,8 @@
 //   f16: every logit within 5e-2.
 //   q8/q4: top-1 agreement and mean KL divergence measured and printed; q8 keeps the greedy
 //        generations identical.
+// Every check runs on two paths: the reference kernels (the oracle) and the default
+// options (XNNPACK linear layers and whatever else is fast on this CPU).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -58,9 +60,12 @@ class BundleCache {
   std::map<convert::QuantMode, std::unique_ptr<Bundle>> bundles_;
 };
 
-class GoldenBundle : public ::testing::Test {
+enum class Path { kReference, kDefault };
+
+class GoldenBundle : public ::testing::TestWithParam<Path> {
  protected:
   static void SetUpTestSuite() {
+    if (cache_ != nullptr) return;
     cache_ = new BundleCache();
     auto ref = ReferenceOutputs::open(tiny_model_dir());
     ASSERT_TRUE(ref.ok()) << ref.error().message();
@@ -69,13 +74,19 @@ class GoldenBundle : public ::testing::Test {
   static void TearDownTestSuite() {
     delete cache_;
     delete ref_;
+    cache_ = nullptr;
+    ref_ = nullptr;
   }
+  static ExecutorOptions options() {
+    return GetParam() == Path::kReference ? reference_path_options() : default_path_options();
+  }
+  static const char* path_name() { return GetParam() == Path::kReference ? "reference kernels" : "default path"; }
   static GoldenMeasures measure(convert::QuantMode mode) {
     const Bundle* b = cache_->get(mode);
     EXPECT_NE(b, nullptr);
     if (b == nullptr) return {};
-    GoldenMeasures m = run_golden(b->weights(), *ref_);
-    std::printf("%s", m.summary("bundle " + std::string(convert::quant_mode_name(mode))).c_str());
+    GoldenMeasures m = run_golden(b->weights(), *ref_, options());
+    std::printf("%s", m.summary("bundle " + std::string(convert::quant_mode_name(mode)) + ", " + path_name()).c_str());
     return m;
   }
   static std::vector<const LogitsComparison*> all(const GoldenMeasures& m) {
@@ -88,7 +99,7 @@ class GoldenBundle : public ::testing::Test {
 BundleCache* GoldenBundle::cache_ = nullptr;
 ReferenceOutputs* GoldenBundle::ref_ = nullptr;
 
-TEST_F(GoldenBundle, F32MatchesReference) {
+TEST_P(GoldenBundle, F32MatchesReference) {
   const GoldenMeasures m = measure(convert::QuantMode::kF32);
   for (const LogitsComparison* c : all(m)) {
     EXPECT_GT(c->rows, 0);
@@ -101,15 +112,15 @@ TEST_F(GoldenBundle, F32MatchesReference) {
   EXPECT_TRUE(m.greedy_identical);
 }
 
-TEST_F(GoldenBundle, F32HiddenStatesAfterEveryLayer) {
+TEST_P(GoldenBundle, F32HiddenStatesAfterEveryLayer) {
   const Bundle* b = cache_->get(convert::QuantMode::kF32);
   ASSERT_NE(b, nullptr);
-  const std::vector<float> errors = hidden_state_errors(b->weights(), *ref_);
+  const std::vector<float> errors = hidden_state_errors(b->weights(), *ref_, options());
   ASSERT_EQ(errors.size(), 9u);
   for (std::size_t l = 0; l < errors.size(); ++l) EXPECT_LT(errors[l], 5e-3f) << "hidden." << l;
 }
 
-TEST_F(GoldenBundle, F16WithinTolerance) {
+TEST_P(GoldenBundle, F16WithinTolerance) {
   const GoldenMeasures m = measure(convert::QuantMode::kF16);
   for (const LogitsComparison* c : all(m)) {
     EXPECT_GT(c->rows, 0);
@@ -118,7 +129,7 @@ TEST_F(GoldenBundle, F16WithinTolerance) {
   EXPECT_TRUE(m.greedy_identical);
 }
 
-TEST_F(GoldenBundle, Q8KeepsGreedyGenerations) {
+TEST_P(GoldenBundle, Q8KeepsGreedyGenerations) {
   const GoldenMeasures m = measure(convert::QuantMode::kQ8);
   EXPECT_TRUE(m.greedy_identical);
   // Measured and reported; the bounds only catch a broken Q8 path (a wrong scale or
@@ -127,12 +138,17 @@ TEST_F(GoldenBundle, Q8KeepsGreedyGenerations) {
   EXPECT_LT(m.prompts.kl_sum / m.prompts.rows, 0.05);
 }
 
-TEST_F(GoldenBundle, Q4AgreementMeasured) {
+TEST_P(GoldenBundle, Q4AgreementMeasured) {
   const GoldenMeasures m = measure(convert::QuantMode::kQ4);
   // Reported above; a broken Q4 layout (nibble order, scales) falls far below these.
   EXPECT_GT(m.prompts.argmax_matches, m.prompts.rows * 7 / 10);
   EXPECT_LT(m.prompts.kl_sum / m.prompts.rows, 0.5);
 }
+
+INSTANTIATE_TEST_SUITE_P(Paths, GoldenBundle, ::testing::Values(Path::kReference, Path::kDefault),
+                         [](const ::testing::TestParamInfo<Path>& param_info) {
+                           return param_info.param == Path::kReference ? "Reference" : "Default";
+                         });
 
 }  // namespace
 }  // namespace linnet::testing

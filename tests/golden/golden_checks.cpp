@@ -11,8 +11,7 @@ namespace {
 
 std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
-Executor make_executor(const ModelWeights& weights, int context) {
-  ExecutorOptions options;
+Executor make_executor(const ModelWeights& weights, int context, ExecutorOptions options) {
   options.context_length = context;
   auto e = Executor::create(weights, options);
   EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message());
@@ -20,6 +19,14 @@ Executor make_executor(const ModelWeights& weights, int context) {
 }
 
 }  // namespace
+
+ExecutorOptions reference_path_options() {
+  ExecutorOptions o;
+  o.use_xnnpack = false;
+  return o;
+}
+
+ExecutorOptions default_path_options() { return ExecutorOptions{}; }
 
 std::string GoldenMeasures::summary(const std::string& label) const {
   auto line = [](const char* what, const LogitsComparison& c) {
@@ -41,11 +48,12 @@ std::string GoldenMeasures::summary(const std::string& label) const {
          "  greedy generations " + (greedy_identical ? "identical" : "DIFFER") + "\n";
 }
 
-GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& ref) {
+GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& ref,
+                          const ExecutorOptions& options) {
   GoldenMeasures m;
   const int V = weights.hp.vocab_size;
   const std::size_t v = sz(V);
-  Executor exec = make_executor(weights, 1024);
+  Executor exec = make_executor(weights, 1024, options);
 
   for (int i = 0; i < 4; ++i) {
     const std::string p = "prompt" + std::to_string(i);
@@ -104,13 +112,14 @@ GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& r
   return m;
 }
 
-std::vector<float> hidden_state_errors(const ModelWeights& weights, const ReferenceOutputs& ref) {
+std::vector<float> hidden_state_errors(const ModelWeights& weights, const ReferenceOutputs& ref,
+                                       const ExecutorOptions& options) {
   const int L = weights.hp.num_layers;
   const std::size_t D = sz(weights.hp.hidden_size);
   const std::vector<std::int32_t> ids = ref.ids("prompt0.input_ids");
   // Stages 0..L+1 as the executor reports them, [T, D] each.
   std::vector<std::vector<float>> stages(sz(L + 2), std::vector<float>(ids.size() * D));
-  Executor exec = make_executor(weights, 256);
+  Executor exec = make_executor(weights, 256, options);
   exec.set_hidden_observer([&](int stage, int first, int count, std::span<const float> hidden) {
     std::copy(hidden.begin(), hidden.end(), stages[sz(stage)].begin() + static_cast<std::ptrdiff_t>(sz(first) * D));
     (void)count;

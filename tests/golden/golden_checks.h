@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bundle/model_view.h"
+#include "model/memory_plan.h"
 #include "tests/golden/golden_util.h"
 
 namespace linnet::testing {
@@ -20,11 +21,19 @@ struct GoldenMeasures {
   std::string summary(const std::string& label) const;
 };
 
+// Executor options of the two paths the golden tests run: the reference kernels (the
+// oracle: no XNNPACK) and the defaults (the fast path a device runs). context_length is
+// set by the checks.
+ExecutorOptions reference_path_options();
+ExecutorOptions default_path_options();
+
 // Runs every case; gtest failures only for errors returned by the executor.
-GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& ref);
+GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& ref,
+                          const ExecutorOptions& options);
 
 // Max abs difference of the hidden state after each stage of prompt 0 (stage 0 the
 // embeddings, l+1 after layer l; the last reference entry is after the final norm).
-std::vector<float> hidden_state_errors(const ModelWeights& weights, const ReferenceOutputs& ref);
+std::vector<float> hidden_state_errors(const ModelWeights& weights, const ReferenceOutputs& ref,
+                                       const ExecutorOptions& options);
 
 }  // namespace linnet::testing
