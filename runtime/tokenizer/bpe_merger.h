@@ -12,10 +12,9 @@
 #include <vector>
 
 #include "core/result.h"
+#include "tokenizer/token_id.h"
 
 namespace linnet {
-
-using TokenId = std::int32_t;
 
 class BpeMerger {
  public:
