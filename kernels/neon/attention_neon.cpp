@@ -1,0 +1,91 @@
+#include "kernels/neon/attention_neon.h"
+
+#include <arm_neon.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/neon/gemm_f32_neon.h"
+#include "kernels/neon/math_neon.h"
+#include "kernels/reference/attention_ref.h"
+
+namespace linnet::kernels {
+namespace {
+
+std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+
+void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+        std::size_t ldc) {
+  gemm_nt_f32_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
+}
+void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const Half* b, std::size_t ldb, float* c,
+        std::size_t ldc) {
+  gemm_nt_f32_f16b_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
+}
+void nn(int M, int N, int K, const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+        std::size_t ldc) {
+  gemm_nn_f32_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
+}
+void nn(int M, int N, int K, const float* a, std::size_t lda, const Half* b, std::size_t ldb, float* c,
+        std::size_t ldc) {
+  gemm_nn_f32_f16b_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
+}
+
+// p[0, n) = softmax(p[0, n)), p[n, width) = 0.
+void softmax_masked(float* p, int n, int width) {
+  const std::size_t N = sz(n), N4 = N & ~std::size_t{3};
+  float32x4_t vm = vdupq_n_f32(-INFINITY);
+  std::size_t i = 0;
+  for (; i < N4; i += 4) vm = vmaxq_f32(vm, vld1q_f32(p + i));
+  float m = vmaxvq_f32(vm);
+  for (; i < N; ++i) m = std::max(m, p[i]);
+  const float32x4_t vmax = vdupq_n_f32(m);
+  float32x4_t vs = vdupq_n_f32(0.0f);
+  for (i = 0; i < N4; i += 4) {
+    const float32x4_t e = neon::exp_f32x4(vsubq_f32(vld1q_f32(p + i), vmax));
+    vst1q_f32(p + i, e);
+    vs = vaddq_f32(vs, e);
+  }
+  float sum = vaddvq_f32(vs);
+  for (; i < N; ++i) {
+    p[i] = std::exp(p[i] - m);
+    sum += p[i];
+  }
+  const float inv = 1.0f / sum;
+  for (i = 0; i < N4; i += 4) vst1q_f32(p + i, vmulq_n_f32(vld1q_f32(p + i), inv));
+  for (; i < N; ++i) p[i] *= inv;
+  for (i = N; i < sz(width); ++i) p[i] = 0.0f;
+}
+
+}  // namespace
+
+template <typename KV>
+void attention_decode_head_neon(int hd, const float* q, const KV* k, const KV* v, int n_keys, float* out,
+                                float* scratch) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  nt(1, n_keys, hd, scale, q, sz(hd), k, sz(hd), scratch, sz(n_keys));
+  softmax_masked(scratch, n_keys, n_keys);
+  nn(1, hd, n_keys, scratch, sz(n_keys), v, sz(hd), out, sz(hd));
+}
+
+template <typename KV>
+void attention_prefill_head_neon(int hd, int T, int first_position, const float* q, std::size_t q_stride, const KV* k,
+                                 const KV* v, float* out, std::size_t out_stride, float* scratch) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int b0 = 0; b0 < T; b0 += kAttentionQueryBlock) {
+    const int rows = std::min(kAttentionQueryBlock, T - b0);
+    const int width = first_position + b0 + rows;
+    nt(rows, width, hd, scale, q + sz(b0) * q_stride, q_stride, k, sz(hd), scratch, sz(width));
+    for (int r = 0; r < rows; ++r) softmax_masked(scratch + sz(r) * sz(width), first_position + b0 + r + 1, width);
+    nn(rows, hd, width, scratch, sz(width), v, sz(hd), out + sz(b0) * out_stride, out_stride);
+  }
+}
+
+template void attention_decode_head_neon<float>(int, const float*, const float*, const float*, int, float*, float*);
+template void attention_decode_head_neon<Half>(int, const float*, const Half*, const Half*, int, float*, float*);
+template void attention_prefill_head_neon<float>(int, int, int, const float*, std::size_t, const float*, const float*,
+                                                 float*, std::size_t, float*);
+template void attention_prefill_head_neon<Half>(int, int, int, const float*, std::size_t, const Half*, const Half*,
+                                                float*, std::size_t, float*);
+
+}  // namespace linnet::kernels
