@@ -73,14 +73,32 @@ failed=0
 
 seconds_since() { echo $(( $(date +%s) - $1 )); }
 fmt_time() { printf '%dm%02ds' $(( $1 / 60 )) $(( $1 % 60 )); }
+# CPU seconds (user + system) used so far by this script's finished children, in the
+# global cpu_now: the build and test cost independent of how busy the machine is. `times`
+# must run in this shell, not in a $(...) subshell (which would report its own, empty,
+# children), hence the file and the global.
+cpu_file=$(mktemp)
+trap 'rm -f "$cpu_file"' EXIT
+read_cpu() {
+  times > "$cpu_file"
+  cpu_now=$(tail -n 1 "$cpu_file" | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] } printf "%d", s }')
+}
+
+# Sets the global `took` to "wall (cpu ...)" since the given start values.
+took_since() {
+  read_cpu
+  took="$(fmt_time "$(seconds_since "$1")") (cpu $(fmt_time $(( cpu_now - $2 ))))"
+}
 
 # Runs one configuration; appends a line to `summary`; returns non-zero on any failure.
 run_config() {
   local config=$1 preset=$1
   [ "$config" = fuzz ] && preset=host-fuzz
   local dir=$build_root/$preset
-  local start note="" tests_line=""
+  local start cpu_start note="" tests_line=""
   start=$(date +%s)
+  read_cpu
+  cpu_start=$cpu_now
   mkdir -p "$dir"
   echo
   echo "=== $config: configure ($dir) ==="
@@ -88,7 +106,8 @@ run_config() {
   [ "$config" = fuzz ] && extra=(-DLINNET_FUZZ_SECONDS="$fuzz_seconds")
   if ! cmake --preset "$preset" -B "$dir" "${extra[@]}" > "$dir/test-configure.log" 2>&1; then
     tail -n 40 "$dir/test-configure.log"
-    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" FAILED - - "$(fmt_time "$(seconds_since "$start")")")")
+    took_since "$start" "$cpu_start"
+    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" FAILED - - "$took")")
     return 1
   fi
   local emulator
@@ -101,7 +120,8 @@ run_config() {
   if ! cmake --build "$dir" -j "$jobs" "${target[@]}" > "$dir/test-build.log" 2>&1; then
     grep -E -B2 -A12 'error|FAILED' "$dir/test-build.log" | head -n 80
     echo "(full log: $dir/test-build.log)"
-    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok FAILED - "$(fmt_time "$(seconds_since "$start")")")")
+    took_since "$start" "$cpu_start"
+    summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok FAILED - "$took")")
     return 1
   fi
 
@@ -110,7 +130,8 @@ run_config() {
     label=(-L '^fuzz$')
     count=$(ctest --test-dir "$dir" -N "${label[@]}" | sed -n 's/^Total Tests: //p')
     if [ "${count:-0}" = 0 ]; then
-      summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "no fuzz targets" "$(fmt_time "$(seconds_since "$start")")")")
+      took_since "$start" "$cpu_start"
+      summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "no fuzz targets" "$took")")
       return 0
     fi
     note="$count targets x ${fuzz_seconds}s"
@@ -128,7 +149,8 @@ run_config() {
   if [ -s "$dir/Testing/Temporary/LastTestsFailed.log" ] && [ "$rc" != 0 ]; then
     failed_names=$(cut -d: -f2 "$dir/Testing/Temporary/LastTestsFailed.log" | tr '\n' ' ')
   fi
-  summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "$tests_line" "$(fmt_time "$(seconds_since "$start")")")${note:+   [$note]}${failed_names:+
+  took_since "$start" "$cpu_start"
+  summary+=("$(printf '%-20s %-9s %-7s %-34s %s' "$config" ok ok "$tests_line" "$took")${note:+   [$note]}${failed_names:+
                      failed: $failed_names}")
   return "$rc"
 }
@@ -140,9 +162,10 @@ done
 
 echo
 echo "=================================== Linnet test summary ==================================="
-printf '%-20s %-9s %-7s %-34s %s\n' configuration configure build tests time
+printf '%-20s %-9s %-7s %-34s %s\n' configuration configure build tests "wall (cpu) time"
 for line in "${summary[@]}"; do echo "$line"; done
-echo "total $(fmt_time "$(seconds_since "$total_start")") on $jobs jobs; build trees in $build_root/"
+took_since "$total_start" 0
+echo "total $took on $jobs jobs; build trees in $build_root/"
 if [ "$failed" = 0 ]; then
   echo "RESULT: PASS"
 else
