@@ -15,6 +15,7 @@ int run_classify(Args args);
 int run_ota(Args args);
 int run_run(Args args);
 int run_score(Args args);
+int run_tokenize(Args args);
 
 namespace {
 
@@ -28,6 +29,7 @@ constexpr Command kCommands[] = {
     {"ota", "over-the-air updates: install, status, rollback, check (docs/ota.md)", run_ota},
     {"run", "generate an answer to a prompt, streamed", run_run},
     {"score", "logits of every position of a token sequence, to safetensors", run_score},
+    {"tokenize", "text to token ids (JSON) and back (--decode) with a bundle's tokenizer", run_tokenize},
 };
 
 int run_help(Args) {
