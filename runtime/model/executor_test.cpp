@@ -87,32 +87,53 @@ CheckpointWeights* ExecutorTest::weights_ = nullptr;
 std::vector<std::int32_t> ExecutorTest::prompt_;
 std::vector<std::int32_t> ExecutorTest::long_;
 
+// Every path: the reference kernels, the defaults (XNNPACK + fastest kernels, f16 KV
+// cache) on one thread and on a pool of three.
 TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
-  Executor exec = make(1024, 64);
-  const std::size_t v = static_cast<std::size_t>(V());
-  std::vector<float> all(long_.size() * v), last(v), rows(3);
-  std::vector<std::uint8_t> snapshot(exec.state_bytes() + 2 * 1024 * 64 * 4 * 8);  // room for any position
-  const std::int32_t wanted[] = {5, 299, 995};
-  std::vector<Status> results;
-  results.reserve(16);
+  struct Config {
+    const char* name;
+    ExecutorOptions options;
+  };
+  std::vector<Config> configs(3);
+  configs[0].name = "reference kernels";
+  configs[0].options.use_xnnpack = false;
+  configs[0].options.reference_kernels = true;
+  configs[0].options.kv_cache_f16 = false;
+  configs[1].name = "default, 1 thread";
+  configs[2].name = "default, 3 threads";
+  configs[2].options.threads = 3;
+  for (Config& config : configs) {
+    config.options.context_length = 1024;
+    config.options.batch_tokens = 64;
+    auto created = Executor::create(weights_->weights, config.options);
+    ASSERT_TRUE(created.ok()) << created.error().message();
+    Executor exec = std::move(created).value();
+    const std::size_t v = static_cast<std::size_t>(V());
+    std::vector<float> all(long_.size() * v), last(v), rows(3);
+    std::vector<std::uint8_t> snapshot(exec.state_bytes() + 2 * 1024 * 64 * 4 * 8);  // room for any position
+    const std::int32_t wanted[] = {5, 299, 995};
+    std::vector<Status> results;
+    results.reserve(16);
 
-  g_allocations = 0;
-  g_counting = true;
-  results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
-  results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));  // decode
-  results.push_back(exec.forward(std::span(prompt_).first(2), LogitsMode::kNone, {}));     // small prefill
-  results.push_back(exec.logits_for_rows(wanted, rows));
-  results.push_back(exec.save_state(snapshot));
-  results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));
-  results.push_back(exec.load_state(snapshot));
-  exec.reset();
-  results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
-  g_counting = false;
+    g_allocations = 0;
+    g_counting = true;
+    results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
+    results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));  // decode
+    results.push_back(exec.forward(std::span(prompt_).first(2), LogitsMode::kNone, {}));     // small prefill
+    results.push_back(exec.logits_for_rows(wanted, rows));
+    results.push_back(exec.save_state(snapshot));
+    results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));
+    results.push_back(exec.load_state(snapshot));
+    exec.reset();
+    results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
+    g_counting = false;
 
-  const long allocations = g_allocations.load();
-  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(allocations, 0) << "heap allocations during forward/logits_for_rows/save/load";
-  std::printf("heap allocations on the token path: %ld (prefill 700 + decode + snapshot)\n", allocations);
+    const long allocations = g_allocations.load();
+    for (const Status& s : results) EXPECT_TRUE(s.ok()) << config.name << ": " << s.error().message();
+    EXPECT_EQ(allocations, 0) << config.name << ": heap allocations during forward/logits_for_rows/save/load";
+    std::printf("heap allocations on the token path (%s): %ld (prefill 700 + decode + snapshot)\n", config.name,
+                allocations);
+  }
 
   // The counter works: creating an executor allocates.
   g_allocations = 0;

@@ -23,6 +23,8 @@ Executor make_executor(const ModelWeights& weights, int context, ExecutorOptions
 ExecutorOptions reference_path_options() {
   ExecutorOptions o;
   o.use_xnnpack = false;
+  o.reference_kernels = true;
+  o.kv_cache_f16 = false;
   return o;
 }
 

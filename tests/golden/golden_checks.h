@@ -22,7 +22,7 @@ struct GoldenMeasures {
 };
 
 // Executor options of the two paths the golden tests run: the reference kernels (the
-// oracle: no XNNPACK) and the defaults (the fast path a device runs). context_length is
+// oracle: no XNNPACK, reference non-linear kernels, f32 KV cache) and the defaults (the fast path a device runs). context_length is
 // set by the checks.
 ExecutorOptions reference_path_options();
 ExecutorOptions default_path_options();
