@@ -12,6 +12,7 @@ namespace linnet::cli {
 int run_bench(Args args);
 int run_chat(Args args);
 int run_classify(Args args);
+int run_info(Args args);
 int run_ota(Args args);
 int run_run(Args args);
 int run_score(Args args);
@@ -26,6 +27,7 @@ constexpr Command kCommands[] = {
     {"bench", "speed, memory and bandwidth figures of a bundle on this machine", run_bench},
     {"chat", "interactive chat with a model", run_chat},
     {"classify", "label probabilities for a message (one, JSONL stream, or --bench)", run_classify},
+    {"info", "a bundle's metadata, sizes and memory plan (--verify checks its SHA-256)", run_info},
     {"ota", "over-the-air updates: install, status, rollback, check (docs/ota.md)", run_ota},
     {"run", "generate an answer to a prompt, streamed", run_run},
     {"score", "logits of every position of a token sequence, to safetensors", run_score},
