@@ -1,6 +1,7 @@
 // `linnet-convert sign m.linnet --key vendor.key --version N -o update.lnu
 //      [--name NAME] [--min-runtime X.Y.Z]
-//      [--self-test-prompt TEXT (--self-test-label LABEL | --self-test-tokens ID,ID,...)]`
+//      [--self-test-prompt TEXT [--self-test-system TEXT]
+//       (--self-test-label LABEL | --self-test-tokens ID,ID,...)]`
 // The signed update (docs/ota.md): the bundle is opened and fully verified first (a
 // device would refuse anything else), then a manifest naming its size, SHA-256,
 // content_sha256, the model name and version is signed with the vendor key.
@@ -19,7 +20,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: linnet-convert sign <bundle.linnet> --key vendor.key --version N -o update.lnu\n"
     "         [--name NAME] [--min-runtime X.Y.Z]\n"
-    "         [--self-test-prompt TEXT (--self-test-label LABEL | --self-test-tokens ID,ID,...)]\n";
+    "         [--self-test-prompt TEXT [--self-test-system TEXT]\n"
+    "          (--self-test-label LABEL | --self-test-tokens ID,ID,...)]\n";
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -59,7 +61,7 @@ int fail(const std::string& message) {
 }  // namespace
 
 int run_sign(Args args) {
-  std::string bundle_path, key_path, out_path, name, prompt, label;
+  std::string bundle_path, key_path, out_path, name, prompt, label, system;
   std::uint64_t version = 0;
   bool have_version = false;
   sign::UpdateSpec spec;
@@ -82,6 +84,8 @@ int run_sign(Args args) {
       spec.min_runtime = *v;
     } else if (a == "--self-test-prompt" && has_value) {
       prompt = std::string(args[++i]);
+    } else if (a == "--self-test-system" && has_value) {
+      system = std::string(args[++i]);
     } else if (a == "--self-test-label" && has_value) {
       label = std::string(args[++i]);
     } else if (a == "--self-test-tokens" && has_value) {
@@ -101,8 +105,8 @@ int run_sign(Args args) {
     std::fprintf(stderr, "a self-test needs exactly one of --self-test-label and --self-test-tokens\n%s", kUsage);
     return 2;
   }
-  if (prompt.empty() && (!label.empty() || !ids.empty())) {
-    std::fprintf(stderr, "--self-test-label/--self-test-tokens need --self-test-prompt\n%s", kUsage);
+  if (prompt.empty() && (!label.empty() || !ids.empty() || !system.empty())) {
+    std::fprintf(stderr, "--self-test-label/--self-test-tokens/--self-test-system need --self-test-prompt\n%s", kUsage);
     return 2;
   }
 
@@ -118,7 +122,7 @@ int run_sign(Args args) {
     return fail(valid.error().message() + " (choose one with --name)");
   }
   spec.version = version;
-  if (!prompt.empty()) spec.self_test = ota::SelfTest{prompt, label, ids};
+  if (!prompt.empty()) spec.self_test = ota::SelfTest{prompt, label, ids, system};
   const auto content = bundle->content_sha256();
   if (content.size() == 32) {
     Sha256Digest d{};

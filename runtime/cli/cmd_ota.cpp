@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "ota/bundle_trial.h"
 #include "ota/ota_agent.h"
+#include "ota/session_self_test.h"
 
 namespace linnet::cli {
 namespace {
@@ -107,8 +108,9 @@ Result<ota::OtaAgent> open_agent(const OtaArgs& a) {
   ota::AgentOptions options;
   options.store_dir = a.store;
   options.trial_loader = ota::trial_load_bundle;
-  // No self-test runner yet: updates that carry a self-test are refused with a message
-  // saying so (the session provides the runner).
+  options.self_test = [](const std::string& bundle_path, const ota::SelfTest& test) {
+    return ota::run_session_self_test(bundle_path, test);
+  };
   return ota::OtaAgent::open(std::move(options), std::move(key).value());
 }
 

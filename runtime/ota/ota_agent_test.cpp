@@ -381,7 +381,7 @@ TEST_F(OtaAgentTest, RefusesNewerRuntime) {
 TEST_F(OtaAgentTest, SelfTestDecides) {
   OtaAgent agent = open_agent();
   install_ok(agent, 1);
-  auto failed = agent.install_file(write(make_update(2, make_bundle(2, 3000), SelfTest{"hi", "spam", {}}), "f.lnu"));
+  auto failed = agent.install_file(write(make_update(2, make_bundle(2, 3000), SelfTest{"hi", "spam", {}, ""}), "f.lnu"));
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.error().message().find("self-test of router v2"), std::string::npos) << failed.error().message();
   EXPECT_EQ(self_tests_run_, 1);
@@ -389,7 +389,7 @@ TEST_F(OtaAgentTest, SelfTestDecides) {
   EXPECT_EQ(agent.state().phase, Phase::kRolledBack);
   EXPECT_EQ(agent.state().version_floor, 1u);  // a failed version may be fixed and resent
 
-  auto passed = agent.install_file(write(make_update(2, make_bundle(2, 3000), SelfTest{"hi", "pass", {}}), "p.lnu"));
+  auto passed = agent.install_file(write(make_update(2, make_bundle(2, 3000), SelfTest{"hi", "pass", {}, ""}), "p.lnu"));
   ASSERT_TRUE(passed.ok()) << passed.error().message();
   expect_active(agent, 2);
 
@@ -433,7 +433,7 @@ TEST_F(OtaAgentTest, RefusesSelfTestWithoutRunner) {
   o.self_test = nullptr;
   auto agent = open_agent(std::move(o));
   ASSERT_TRUE(agent.ok());
-  auto r = agent->install_file(write(make_update(1, make_bundle(1, 3000), SelfTest{"hi", "pass", {}}), "s.lnu"));
+  auto r = agent->install_file(write(make_update(1, make_bundle(1, 3000), SelfTest{"hi", "pass", {}, ""}), "s.lnu"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("no self-test runner"), std::string::npos) << r.error().message();
 }

@@ -123,7 +123,7 @@ Result<StoreState> decode_state(std::span<const std::uint8_t> bytes) {
   const std::uint8_t phase = r.u8();
   s.active_slot = static_cast<std::int8_t>(r.u8());
   s.target_slot = static_cast<std::int8_t>(r.u8());
-  r.u8();
+  if (r.u8() != 0) return corrupt("reserved byte set");
   s.version_floor = r.u64();
   s.received = r.u64();
   r.take(s.transfer_manifest_sha256.data(), 32);
@@ -135,8 +135,10 @@ Result<StoreState> decode_state(std::span<const std::uint8_t> bytes) {
     slot.bundle_size = r.u64();
     r.take(slot.bundle_sha256.data(), 32);
     slot.model_name = r.str();
+    if (slot.model_name.size() > 255) return corrupt("model name too long");
   }
   s.last_error = r.str();
+  if (s.last_error.size() > kMaxLastErrorBytes) return corrupt("last error too long");
   if (!r.ok() || !r.at_end()) return corrupt("truncated or over-long record");
   if (phase > static_cast<std::uint8_t>(Phase::kRolledBack)) return corrupt("bad phase");
   s.phase = static_cast<Phase>(phase);

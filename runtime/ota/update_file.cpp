@@ -57,6 +57,8 @@ Result<SelfTest> decode_self_test(const fb::SelfTest& t) {
     return corrupt("manifest self_test: prompt of " + std::to_string(out.prompt.size()) +
                    " bytes, more than " + std::to_string(kMaxPromptBytes));
   }
+  if (t.system() != nullptr) out.system = t.system()->str();
+  if (out.system.size() > kMaxPromptBytes) return corrupt("manifest self_test: system prompt too long");
   if (t.expected_label() != nullptr) out.expected_label = t.expected_label()->str();
   if (out.expected_label.size() > kMaxLabelBytes) return corrupt("manifest self_test: label too long");
   if (t.expected_token_ids() != nullptr) {
@@ -135,7 +137,9 @@ std::vector<std::uint8_t> encode_manifest(const Manifest& m) {
     if (!m.self_test->expected_label.empty()) label = b.CreateString(m.self_test->expected_label);
     flatbuffers::Offset<flatbuffers::Vector<std::uint32_t>> ids;
     if (!m.self_test->expected_token_ids.empty()) ids = b.CreateVector(m.self_test->expected_token_ids);
-    self_test = fb::CreateSelfTest(b, prompt, label, ids);
+    flatbuffers::Offset<flatbuffers::String> system;
+    if (!m.self_test->system.empty()) system = b.CreateString(m.self_test->system);
+    self_test = fb::CreateSelfTest(b, prompt, label, ids, system);
   }
   const fb::RuntimeVersion min_runtime(m.min_runtime.major, m.min_runtime.minor, m.min_runtime.patch);
   fb::ManifestBuilder mb(b);

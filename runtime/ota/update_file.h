@@ -57,9 +57,10 @@ struct RuntimeVersion {
 RuntimeVersion this_runtime_version();
 
 struct SelfTest {
-  std::string prompt;
+  std::string prompt;                            // the user turn
   std::string expected_label;                    // empty when token ids are given
   std::vector<std::uint32_t> expected_token_ids;  // empty when a label is given
+  std::string system;                            // optional system turn
 };
 
 struct Manifest {

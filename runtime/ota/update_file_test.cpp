@@ -12,7 +12,7 @@ Manifest sample_manifest() {
   m.bundle_size = 12345;
   for (std::size_t i = 0; i < 32; ++i) m.bundle_sha256[i] = static_cast<std::uint8_t>(i);
   m.min_runtime = {0, 1, 0};
-  m.self_test = SelfTest{"Is this spam? Buy now!", "spam", {}};
+  m.self_test = SelfTest{"Is this spam? Buy now!", "spam", {}, "Reply SAFE or SPAM."};
   Sha256Digest key{};
   key.fill(0xab);
   m.key_id = key;
@@ -33,13 +33,14 @@ TEST(UpdateFileTest, ManifestRoundTrips) {
   ASSERT_TRUE(decoded->self_test.has_value());
   EXPECT_EQ(decoded->self_test->prompt, "Is this spam? Buy now!");
   EXPECT_EQ(decoded->self_test->expected_label, "spam");
+  EXPECT_EQ(decoded->self_test->system, "Reply SAFE or SPAM.");
   EXPECT_EQ(decoded->key_id, m.key_id);
   EXPECT_EQ(decoded->created_unix_seconds, 1700000000u);
 }
 
 TEST(UpdateFileTest, TokenSelfTestRoundTrips) {
   Manifest m = sample_manifest();
-  m.self_test = SelfTest{"Hello", "", {9707, 11, 1879}};
+  m.self_test = SelfTest{"Hello", "", {9707, 11, 1879}, ""};
   auto decoded = decode_manifest(encode_manifest(m));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   EXPECT_EQ(decoded->self_test->expected_token_ids, (std::vector<std::uint32_t>{9707, 11, 1879}));
@@ -57,7 +58,7 @@ TEST(UpdateFileTest, RefusesBadFields) {
   EXPECT_FALSE(decode_manifest(encode_manifest(m)).ok());
 
   m = sample_manifest();
-  m.self_test = SelfTest{"x", "spam", {1}};  // both label and ids
+  m.self_test = SelfTest{"x", "spam", {1}, ""};  // both label and ids
   EXPECT_FALSE(decode_manifest(encode_manifest(m)).ok());
 
   m = sample_manifest();
