@@ -1,6 +1,7 @@
 #include "cli/classify_bench.h"
 
 #include <algorithm>
+#include <ctime>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -9,9 +10,36 @@
 namespace linnet::cli {
 namespace {
 
+// CPU time of the whole process (all threads), in ms: on a busy machine wall time
+// includes waiting for a core; CPU time is what an idle core would need.
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+// Multiply-accumulates per token in the linear layers (the decoder's weight matrices; the
+// embedding lookup and the head are not matrix products during the prompt).
+double linear_macs_per_token(const HyperParams& hp) {
+  const double D = hp.hidden_size, I = hp.intermediate_size;
+  double macs = 0;
+  for (LayerKind kind : hp.layer_types) {
+    macs += 3 * D * I;  // gate, up, down
+    if (kind == LayerKind::kLinearAttention) {
+      const double C = hp.linear_conv_channels();
+      const double Vd = static_cast<double>(hp.linear_num_value_heads) * hp.linear_value_head_dim;
+      macs += D * C + D * Vd + 2 * D * hp.linear_num_value_heads + Vd * D;  // qkv, z, b, a, out
+    } else {
+      const double H = hp.num_attention_heads, Hkv = hp.num_key_value_heads, hd = hp.head_dim;
+      macs += D * 2 * H * hd + 2 * D * Hkv * hd + H * hd * D;  // q(+gate), k, v, o
+    }
+  }
+  return macs;
+}
+
 struct ModeStats {
   std::string name;
-  std::vector<double> total_ms, prefix_ms, message_ms, labels_ms;
+  std::vector<double> total_ms, prefix_ms, message_ms, labels_ms, cpu_ms;
   int tokens_processed = 0;  // per request (the last)
   int prompt_tokens = 0;
 
@@ -81,7 +109,9 @@ int run_classify_bench(Session& session, const ClassifyBenchOptions& o) {
     m.name = cached ? "with prefix cache" : "without prefix cache";
     for (int r = 0; r <= o.runs; ++r) {
       const auto prompt = make_prompt();
+      const double cpu0 = process_cpu_ms();
       auto c = classifier.classify_tokens(session, prompt, prefix, labels);
+      const double cpu = process_cpu_ms() - cpu0;
       if (!c.ok()) {
         std::fprintf(stderr, "linnet classify --bench: %s\n", c.error().message().c_str());
         return 1;
@@ -91,6 +121,7 @@ int run_classify_bench(Session& session, const ClassifyBenchOptions& o) {
         continue;
       }
       m.total_ms.push_back(c->total_ms);
+      m.cpu_ms.push_back(cpu);
       m.prefix_ms.push_back(c->prefix_ms);
       m.message_ms.push_back(c->message_ms);
       m.labels_ms.push_back(c->labels_ms);
@@ -122,14 +153,14 @@ int run_classify_bench(Session& session, const ClassifyBenchOptions& o) {
       const double mean = ModeStats::mean(m.total_ms);
       std::printf("%s{\"mode\":\"%s\",\"runs\":%zu,\"mean_ms\":%.2f,\"p50_ms\":%.2f,\"min_ms\":%.2f,"
                   "\"max_ms\":%.2f,\"requests_per_second\":%.3f,\"tokens_processed\":%d,\"prompt_tokens\":%d,"
-                  "\"prefix_ms\":%.2f,\"message_ms\":%.2f,\"labels_ms\":%.2f}",
+                  "\"prefix_ms\":%.2f,\"message_ms\":%.2f,\"labels_ms\":%.2f,\"cpu_ms\":%.2f}",
                   i ? "," : "", m.name.c_str(), m.total_ms.size(), mean, m.percentile(0.5),
                   *std::min_element(m.total_ms.begin(), m.total_ms.end()),
                   *std::max_element(m.total_ms.begin(), m.total_ms.end()), 1000.0 / mean, m.tokens_processed,
                   m.prompt_tokens, ModeStats::mean(m.prefix_ms), ModeStats::mean(m.message_ms),
-                  ModeStats::mean(m.labels_ms));
+                  ModeStats::mean(m.labels_ms), ModeStats::mean(m.cpu_ms));
     }
-    std::printf("]}\n");
+    std::printf("],\"linear_macs_per_token\":%.0f}\n", linear_macs_per_token(hp));
     return 0;
   }
   std::printf("classification benchmark: %s (%.*s, %d layers, D=%d), %d threads\n", o.bundle_path.c_str(),
@@ -137,17 +168,22 @@ int run_classify_bench(Session& session, const ClassifyBenchOptions& o) {
               session.executor().memory_plan().options.threads);
   std::printf("prompt: %zu-token prefix (system %d) + %d-token message + %zu-token assistant opening; %zu labels\n",
               prefix.size(), o.system_tokens, o.message_tokens, opening.size(), labels.size());
-  std::printf("%-22s %8s %8s %8s %8s %8s %7s  %s\n", "", "mean ms", "p50 ms", "min ms", "max ms", "req/s",
-              "tokens", "mean prefix / message / labels ms");
+  std::printf("%-22s %8s %8s %8s %8s %8s %7s %8s  %s\n", "", "mean ms", "p50 ms", "min ms", "max ms", "req/s",
+              "tokens", "cpu ms", "mean prefix / message / labels ms");
   for (const ModeStats& m : modes) {
     const double mean = ModeStats::mean(m.total_ms);
-    std::printf("%-22s %8.1f %8.1f %8.1f %8.1f %8.2f %7d  %.1f / %.1f / %.1f\n", m.name.c_str(), mean,
+    std::printf("%-22s %8.1f %8.1f %8.1f %8.1f %8.2f %7d %8.1f  %.1f / %.1f / %.1f\n", m.name.c_str(), mean,
                 m.percentile(0.5), *std::min_element(m.total_ms.begin(), m.total_ms.end()),
                 *std::max_element(m.total_ms.begin(), m.total_ms.end()), 1000.0 / mean, m.tokens_processed,
-                ModeStats::mean(m.prefix_ms), ModeStats::mean(m.message_ms), ModeStats::mean(m.labels_ms));
+                ModeStats::mean(m.cpu_ms), ModeStats::mean(m.prefix_ms), ModeStats::mean(m.message_ms),
+                ModeStats::mean(m.labels_ms));
   }
   std::printf("first request (computes the prefix state): %.1f ms; one cached prefix state: %.2f MiB\n",
               first_request_ms, static_cast<double>(prefix_state_bytes) / (1024.0 * 1024.0));
+  const double macs = linear_macs_per_token(hp);
+  std::printf("linear-layer work: %.3f GMAC per token; with the cache %.1f GMAC/request, %.1f GMAC/s of CPU time\n",
+              macs * 1e-9, macs * modes[0].tokens_processed * 1e-9,
+              macs * modes[0].tokens_processed * 1e-6 / ModeStats::mean(modes[0].cpu_ms));
   return 0;
 }
 
