@@ -54,6 +54,8 @@ Result<Loaded> load(const BenchOptions& o, const std::string& cache_path) {
   eo.threads = o.threads;
   eo.batch_tokens = o.batch_tokens;
   eo.use_xnnpack = o.use_xnnpack;
+  eo.kv_cache_f16 = o.kv_cache_f16;
+  eo.reference_kernels = o.reference_kernels;
   eo.packed_weights_cache = cache_path;
   eo.weights_identity = l.bundle->content_sha256_hex() + ":" + std::to_string(l.bundle->file_size());
   if (o.verbose) eo.log = [](std::string_view m) { std::fprintf(stderr, "linnet: %.*s\n", static_cast<int>(m.size()), m.data()); };
@@ -72,7 +74,7 @@ std::vector<std::int32_t> random_tokens(int count, int vocab, std::uint32_t seed
 // Bytes one decode step reads: every linear weight once (XNNPACK's packed copy when it runs
 // them), the small float tensors, one embedding row, the DeltaNet states (read and written)
 // and the KV cache up to `position`.
-double bytes_per_token(const Bundle& bundle, const Executor& ex, int position) {
+double bytes_per_token(const Bundle& bundle, const Executor& ex, int position, double kv_element_bytes) {
   const HyperParams& hp = ex.hyper_params();
   double linear = 0, small = 0;
   std::size_t embed_row = 0;
@@ -99,7 +101,7 @@ double bytes_per_token(const Bundle& bundle, const Executor& ex, int position) {
       state += 2.0 * 4.0 * hp.linear_num_value_heads * hp.linear_key_head_dim * hp.linear_value_head_dim;
       state += 2.0 * 4.0 * (hp.linear_conv_kernel_dim - 1) * hp.linear_conv_channels();
     } else {
-      kv += 2.0 * 4.0 * hp.num_key_value_heads * static_cast<double>(position) * hp.head_dim;
+      kv += 2.0 * kv_element_bytes * hp.num_key_value_heads * static_cast<double>(position) * hp.head_dim;
     }
   }
   return linear + small + static_cast<double>(embed_row) + state + kv;
@@ -149,6 +151,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   r.layers = hp.num_layers;
   r.hidden_size = hp.hidden_size;
   r.linear_backend = ex.linear_backend_description();
+  r.kernels = std::string(ex.kernel_set_name()) + (o.kv_cache_f16 ? ", KV cache f16" : ", KV cache f32");
   r.bundle_file_bytes = m.bundle->file_size();
   r.bundle_weight_bytes = m.bundle->weight_bytes();
   r.arena_bytes = ex.memory_plan().total_bytes;
@@ -194,7 +197,8 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   auto mem = LINNET_TRY(read_resident_memory());
   r.peak_resident_bytes = mem.peak_bytes;
   r.memory_budget_bytes = static_cast<std::size_t>(r.bundle_weight_bytes) + r.arena_bytes + (std::size_t{64} << 20);
-  r.bytes_per_decoded_token = bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2);
+  r.bytes_per_decoded_token =
+      bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2, o.kv_cache_f16 ? 2.0 : 4.0);
 
   // Bandwidth last, with the model still loaded (same conditions), after the peak is read.
   say("memory bandwidth");
@@ -254,6 +258,7 @@ std::string format_text(const BenchReport& r) {
   s += "  date " + r.date + ", threads " + std::to_string(r.threads) + ", context " + std::to_string(r.context_length) +
        ", cpu " + r.cpu + "\n";
   s += "  linear layers       " + r.linear_backend + "\n";
+  s += "  other kernels       " + r.kernels + "\n";
   if (r.first_load_packed) s += "  first load          " + fmt("%.2f s", r.first_load_seconds) + " (packed the weights)\n";
   s += "  load                " + fmt("%.2f s", r.load_seconds) + "\n";
   s += "  prefill 128         " + fmt("%.1f tokens/s", r.prefill_short_tokens_per_second) + " (time to first token " +
@@ -291,6 +296,7 @@ std::string format_json(const BenchReport& r) {
   str("quantization", r.quantization);
   str("cpu", r.cpu);
   str("linear_backend", r.linear_backend);
+  str("kernels", r.kernels);
   num("threads", r.threads);
   num("context_length", r.context_length);
   num("bundle_file_bytes", static_cast<double>(r.bundle_file_bytes));

@@ -28,6 +28,8 @@ struct BenchOptions {
   int context_length = 4096;
   int batch_tokens = 128;
   bool use_xnnpack = true;
+  bool kv_cache_f16 = true;
+  bool reference_kernels = false;    // DeltaNet/attention/norms on the reference kernels
   std::string packed_weights_cache;  // empty: "<bundle>.xnnpack"
   int short_prompt = 128;
   int long_prompt = 512;
@@ -45,7 +47,7 @@ struct BoardProjection {
 
 struct BenchReport {
   // model
-  std::string bundle_path, quantization, linear_backend;
+  std::string bundle_path, quantization, linear_backend, kernels;
   int layers = 0, hidden_size = 0, threads = 0, context_length = 0;
   std::uint64_t bundle_file_bytes = 0, bundle_weight_bytes = 0;
   // load

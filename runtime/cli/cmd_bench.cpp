@@ -1,6 +1,6 @@
 // `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--no-xnnpack]
-//                        [--cache PATH]`: speed, memory and bandwidth figures of one bundle on
-// this machine (runtime/bench/bench.h lists what is measured).
+//                        [--reference-kernels] [--kv-f32] [--cache PATH]`:
+// speed, memory and bandwidth figures of one bundle on this machine (runtime/bench/bench.h lists what is measured).
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -16,7 +16,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N]\n"
-               "                    [--no-xnnpack] [--cache PATH]\n");
+               "                    [--no-xnnpack] [--reference-kernels] [--kv-f32] [--cache PATH]\n");
   return 2;
 }
 
@@ -44,6 +44,10 @@ int run_bench(Args args) {
       json = true;
     } else if (a == "--no-xnnpack") {
       o.use_xnnpack = false;
+    } else if (a == "--kv-f32") {
+      o.kv_cache_f16 = false;
+    } else if (a == "--reference-kernels") {
+      o.reference_kernels = true;
     } else if ((a == "--threads" || a == "--context" || a == "--batch") && has_value) {
       int v = 0;
       if (!parse_int(args[++i], v) || v < 1) return usage();

@@ -606,6 +606,7 @@ std::string Executor::linear_backend_description() const {
   note(m.head);
   return kinds + "; packed weights " + m.xnn->cache_description();
 }
+const char* Executor::kernel_set_name() const { return impl_->ks->name(); }
 std::size_t Executor::packed_weight_bytes() const { return impl_->xnn ? impl_->xnn->packed_bytes() : 0; }
 std::uint64_t Executor::xnnpack_busy_ns() const { return impl_->xnn ? impl_->xnn->busy_ns() : 0; }
 void Executor::reset_speed_counters() {

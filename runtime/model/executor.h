@@ -77,6 +77,7 @@ class Executor {
   // the bytes of packed weights XNNPACK holds, and the wall time spent inside XNNPACK's
   // linear layers since creation or the last reset_speed_counters().
   std::string linear_backend_description() const;
+  const char* kernel_set_name() const;  // non-linear kernels: "neon", "vector" or "reference"
   std::size_t packed_weight_bytes() const;
   std::uint64_t xnnpack_busy_ns() const;
   void reset_speed_counters();
