@@ -69,21 +69,24 @@ struct ClassifyResult {
   double total_ms = 0;
 };
 
+// Unset fields take the bundle's generation defaults.
 struct GenerateOptions {
   std::string system;                // optional system prompt (chat mode only)
   bool chat = true;                  // wrap the prompt in the chat template; false = raw text
   std::optional<bool> thinking;      // thinking block on/off; unset = the model's default
-  std::uint32_t max_tokens = 256;
-  float temperature = 0.7f;          // 0 = greedy
-  float top_p = 0.8f;                // (0, 1]
-  std::uint32_t top_k = 20;          // 0 = no top-k cut
+  std::optional<std::uint32_t> max_tokens;
+  std::optional<float> temperature;  // 0 = greedy
+  std::optional<float> top_p;        // (0, 1]
+  std::optional<std::uint32_t> top_k;  // 0 = no top-k cut
   std::optional<std::uint64_t> seed; // unset = a fresh seed per request
-  std::vector<std::string> stop;     // extra stop strings (the template's end token always stops)
+  // Extra stop strings: generation ends when one appears in the text; the text before it
+  // is delivered, the stop string itself is not. (The template's end token always stops.)
+  std::vector<std::string> stop;
 };
 
 enum class StopReason : std::uint8_t {
-  kEndOfText,   // the model emitted an end token
-  kMaxTokens,   // options.max_tokens reached
+  kEndOfTurn,   // the model ended its answer (<|im_end|> or <|endoftext|>)
+  kMaxTokens,   // max_tokens reached
   kStopString,  // one of options.stop appeared
   kContextFull, // the memory plan's context length reached
   kCancelled,   // the CancelToken was set
@@ -92,17 +95,19 @@ enum class StopReason : std::uint8_t {
 std::string_view stop_reason_name(StopReason reason);
 
 struct GenerateResult {
-  StopReason stop_reason = StopReason::kEndOfText;
+  StopReason stop_reason = StopReason::kEndOfTurn;
   std::uint32_t prompt_tokens = 0;
   std::uint32_t generated_tokens = 0;
   double prefill_ms = 0;
   double decode_ms = 0;
   double total_ms = 0;
+  std::string sampling;  // how tokens were chosen, e.g. "greedy" (reported to the client)
 };
 
-// Receives each generated token's text as soon as it is sampled. `piece` holds the
-// token's bytes (it may end inside a UTF-8 sequence; the server reassembles those) and
-// is valid only during the call. Called on the worker thread.
+// Receives each generated token's text as soon as it is sampled, once per token (an
+// empty piece for a token whose text is held back, e.g. a possible stop string).
+// `piece` may end inside a UTF-8 sequence (the server reassembles those) and is valid
+// only during the call. Called on the worker thread.
 using TokenSink = std::function<void(std::string_view piece)>;
 
 class Backend {

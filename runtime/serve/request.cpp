@@ -45,6 +45,25 @@ class FieldReader {
     return true;
   }
 
+  // Optional unsigned field: `out` is set only when present (and valid).
+  template <typename T>
+  bool read_uint(std::string_view key, std::uint64_t min, std::uint64_t max, std::optional<T>& out) {
+    if (!has(key)) return true;
+    std::uint64_t v = 0;
+    if (!read_uint(key, true, min, max, v)) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+
+  bool read_number(std::string_view key, double min, double max, bool min_exclusive,
+                   std::optional<float>& out) {
+    if (!has(key)) return true;
+    float v = 0;
+    if (!read_number(key, min, max, min_exclusive, v)) return false;
+    out = v;
+    return true;
+  }
+
   // A number in [min, max] (or (min, max] when min_exclusive).
   bool read_number(std::string_view key, double min, double max, bool min_exclusive, float& out) {
     const Json* v = find(key, false);
@@ -203,30 +222,20 @@ ParsedLine parse_generate(RequestId id, FieldReader& f) {
   GenerateCommand c;
   GenerateOptions& o = c.options;
   const std::size_t no_limit = std::numeric_limits<std::size_t>::max();
-  std::uint64_t max_tokens = o.max_tokens;
-  std::uint64_t top_k = o.top_k;
   std::optional<bool> chat, stream;
   if (!f.only("generate", {"prompt", "system", "chat", "think", "max_tokens", "temperature",
                            "top_p", "top_k", "seed", "stop", "stream"}) ||
       !f.read_string("prompt", true, no_limit, c.prompt) ||
       !f.read_string("system", false, no_limit, o.system) || !f.read_bool("chat", chat) ||
       !f.read_bool("think", o.thinking) || !f.read_bool("stream", stream) ||
-      !f.read_uint("max_tokens", false, 1, kMaxGenerateTokens, max_tokens) ||
+      !f.read_uint("max_tokens", 1, kMaxGenerateTokens, o.max_tokens) ||
       !f.read_number("temperature", 0.0, 10.0, false, o.temperature) ||
       !f.read_number("top_p", 0.0, 1.0, true, o.top_p) ||
-      !f.read_uint("top_k", false, 0, 100000, top_k) ||
+      !f.read_uint("top_k", 0, 100000, o.top_k) ||
+      !f.read_uint("seed", 0, std::numeric_limits<std::uint64_t>::max(), o.seed) ||
       !f.read_string_list("stop", false, 0, kMaxStopStrings, kMaxStopStringBytes, o.stop)) {
     return bad_request(std::move(id), f.error());
   }
-  if (f.has("seed")) {
-    std::uint64_t seed = 0;
-    if (!f.read_uint("seed", true, 0, std::numeric_limits<std::uint64_t>::max(), seed)) {
-      return bad_request(std::move(id), f.error());
-    }
-    o.seed = seed;
-  }
-  o.max_tokens = static_cast<std::uint32_t>(max_tokens);
-  o.top_k = static_cast<std::uint32_t>(top_k);
   if (chat) o.chat = *chat;
   if (stream) c.stream = *stream;
   if (!o.chat && !o.system.empty()) {

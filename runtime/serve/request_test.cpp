@@ -96,15 +96,17 @@ TEST(ParseRequest, GenerateDefaultsAndRanges) {
   EXPECT_TRUE(g.stream);
   EXPECT_TRUE(g.options.chat);
   EXPECT_FALSE(g.options.seed.has_value());
-  EXPECT_EQ(g.options.max_tokens, GenerateOptions{}.max_tokens);
+  EXPECT_FALSE(g.options.max_tokens.has_value());
+  EXPECT_FALSE(g.options.temperature.has_value());
+  EXPECT_FALSE(g.options.top_k.has_value());
 
   r = ok(R"({"id":2,"cmd":"generate","prompt":"p","max_tokens":12,"temperature":0,"top_p":0.5,)"
          R"("top_k":0,"seed":18446744073709551615,"stop":["\n\n"],"stream":false,"think":true})");
   const auto& h = std::get<GenerateCommand>(r.command);
-  EXPECT_EQ(h.options.max_tokens, 12u);
-  EXPECT_EQ(h.options.temperature, 0.0f);
-  EXPECT_EQ(h.options.top_p, 0.5f);
-  EXPECT_EQ(h.options.top_k, 0u);
+  EXPECT_EQ(h.options.max_tokens, std::optional<std::uint32_t>(12));
+  EXPECT_EQ(h.options.temperature, std::optional<float>(0.0f));
+  EXPECT_EQ(h.options.top_p, std::optional<float>(0.5f));
+  EXPECT_EQ(h.options.top_k, std::optional<std::uint32_t>(0));
   EXPECT_EQ(h.options.seed, std::optional<std::uint64_t>(18446744073709551615ull));
   EXPECT_EQ(h.options.stop, (std::vector<std::string>{"\n\n"}));
   EXPECT_EQ(h.options.thinking, std::optional<bool>(true));

@@ -112,11 +112,15 @@ void Server::note(std::string_view message) const {
 void Server::send(std::string_view line) { writer_.write_line(line); }
 
 void Server::send_error(const RequestId& id, ProtocolError code, std::string_view message) {
+  writer_.write_line(counted_error(id, code, message));
+}
+
+std::string Server::counted_error(const RequestId& id, ProtocolError code, std::string_view message) {
   {
     std::lock_guard lock(mutex_);
     ++counters_.errors;
   }
-  writer_.write_line(error_line(id, code, message));
+  return error_line(id, code, message);
 }
 
 // ---------------------------------------------------------------------------------
@@ -502,27 +506,31 @@ void Server::worker_loop() {
       running_ = Running{job.request.id, command_name(job.request.command), Clock::now(), job.cancel};
       running_tokens_.store(0);
     }
-    run_job(job);
+    const std::string final_line = run_job(job);
+    // Idle before the final line goes out: a client that sends its next request as soon
+    // as it reads this line must find nothing running (no "queued" event, no id in use).
     {
       std::lock_guard lock(mutex_);
       running_.reset();
     }
+    send(final_line);
     idle_cv_.notify_all();
   }
 }
 
-void Server::run_job(Job& job) {
+std::string Server::run_job(Job& job) {
   const RequestId& id = job.request.id;
   if (const auto* g = std::get_if<GenerateCommand>(&job.request.command)) {
-    run_generate(id, *g, *job.cancel);
-  } else if (const auto* c = std::get_if<ClassifyCommand>(&job.request.command)) {
-    run_classify(id, *c, *job.cancel);
-  } else if (std::holds_alternative<OtaCommitCommand>(job.request.command)) {
-    run_ota_commit(id);
+    return run_generate(id, *g, *job.cancel);
   }
+  if (const auto* c = std::get_if<ClassifyCommand>(&job.request.command)) {
+    return run_classify(id, *c, *job.cancel);
+  }
+  if (std::holds_alternative<OtaCommitCommand>(job.request.command)) return run_ota_commit(id);
+  return counted_error(id, ProtocolError::kInternal, "not a queued command");
 }
 
-void Server::run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel) {
+std::string Server::run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel) {
   Utf8Joiner joiner;
   std::string text;  // the whole text, when not streaming
   std::uint32_t tokens = 0;
@@ -547,10 +555,7 @@ void Server::run_generate(const RequestId& id, const GenerateCommand& command, C
   };
   auto result = backend_.generate(command.prompt, command.options, sink, cancel);
   emit(joiner.flush());
-  if (!result.ok()) {
-    send_error(id, model_error_code(result.error().code()), result.error().message());
-    return;
-  }
+  if (!result.ok()) return counted_error(id, model_error_code(result.error().code()), result.error().message());
   const GenerateResult& r = *result;
   ResponseJson out = {
       {"stop_reason", stop_reason_name(r.stop_reason)},
@@ -560,21 +565,18 @@ void Server::run_generate(const RequestId& id, const GenerateCommand& command, C
       {"decode_ms", r.decode_ms},
       {"total_ms", r.total_ms},
       {"tokens_per_s", r.decode_ms > 0 ? r.generated_tokens * 1000.0 / r.decode_ms : 0.0},
+      {"sampling", r.sampling},
   };
   if (!command.stream) out["text"] = std::move(text);
-  send(ok_line(id, std::move(out)));
+  return ok_line(id, std::move(out));
 }
 
-void Server::run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel) {
+std::string Server::run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel) {
   auto result = backend_.classify(command.request, cancel);
-  if (!result.ok()) {
-    send_error(id, model_error_code(result.error().code()), result.error().message());
-    return;
-  }
+  if (!result.ok()) return counted_error(id, model_error_code(result.error().code()), result.error().message());
   const ClassifyResult& r = *result;
   if (r.labels.empty()) {
-    send_error(id, ProtocolError::kInternal, "the backend returned no label probabilities");
-    return;
+    return counted_error(id, ProtocolError::kInternal, "the backend returned no label probabilities");
   }
   ResponseJson probabilities = ResponseJson::object();
   const LabelProbability* best = &r.labels.front();
@@ -582,22 +584,19 @@ void Server::run_classify(const RequestId& id, const ClassifyCommand& command, C
     probabilities[l.label] = l.probability;
     if (l.probability > best->probability) best = &l;
   }
-  send(ok_line(id, {{"label", best->label},
+  return ok_line(id, {{"label", best->label},
                     {"probabilities", std::move(probabilities)},
                     {"prompt_tokens", r.prompt_tokens},
                     {"prefill_ms", r.prefill_ms},
-                    {"total_ms", r.total_ms}}));
+                     {"total_ms", r.total_ms}});
 }
 
-void Server::run_ota_commit(const RequestId& id) {
+std::string Server::run_ota_commit(const RequestId& id) {
   commit_running_.store(true);
   auto result = ota_->commit();
   commit_running_.store(false);
-  if (!result.ok()) {
-    send_error(id, ProtocolError::kOta, result.error().message());
-    return;
-  }
-  send(ok_line(id, {{"model", result->model_name}, {"version", result->version}}));
+  if (!result.ok()) return counted_error(id, ProtocolError::kOta, result.error().message());
+  return ok_line(id, {{"model", result->model_name}, {"version", result->version}});
 }
 
 }  // namespace linnet::serve

@@ -112,13 +112,16 @@ class Server {
 
   // Worker thread.
   void worker_loop();
-  void run_job(Job& job);
-  void run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel);
-  void run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel);
-  void run_ota_commit(const RequestId& id);
+  // Each runs a job and returns its final line (sent once the job no longer counts as
+  // running); token lines go out as they come.
+  std::string run_job(Job& job);
+  std::string run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel);
+  std::string run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel);
+  std::string run_ota_commit(const RequestId& id);
 
   void send(std::string_view line);
   void send_error(const RequestId& id, ProtocolError code, std::string_view message);
+  std::string counted_error(const RequestId& id, ProtocolError code, std::string_view message);
   void note(std::string_view message) const;
 
   Backend& backend_;

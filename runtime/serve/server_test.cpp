@@ -91,13 +91,14 @@ TEST(Server, GenerateStreamsOneLinePerTokenThenCountsAndTimings) {
     EXPECT_TRUE(r[k].is_number()) << k;
   }
   EXPECT_FALSE(r.contains("text"));
+  EXPECT_EQ(r["sampling"], "fake");
 }
 
 TEST(Server, GenerateEndOfTextStopStringsAndNonStreaming) {
   PtyServer s(fast_config());
   Json r = call(s, request(4, "generate", {{"prompt", "eos:3"}, {"stream", false}}));
   ASSERT_EQ(r["ok"], true) << r.dump();
-  EXPECT_EQ(r["result"]["stop_reason"], "end_of_text");
+  EXPECT_EQ(r["result"]["stop_reason"], "end_of_turn");
   EXPECT_EQ(r["result"]["text"], "t0 t1 t2 ");
 
   r = call(s, request(5, "generate", {{"prompt", "x"}, {"stop", {"t3"}}, {"stream", false}}));

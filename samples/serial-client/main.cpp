@@ -211,6 +211,7 @@ int run_generate(SerialClient& client, const Flags& f) {
   if (!result.ok()) return fail(result.error());
   if (!stream) std::fputs(result->value("text", std::string()).c_str(), stdout);
   std::printf("\n");
+  std::fflush(stdout);
   std::fprintf(stderr, "[%s: %u prompt + %u generated tokens, prefill %.0f ms, %.2f tokens/s]\n",
                result->value("stop_reason", std::string("?")).c_str(), result->value("prompt_tokens", 0u),
                result->value("generated_tokens", 0u), result->value("prefill_ms", 0.0),
@@ -232,6 +233,7 @@ int run_classify(SerialClient& client, const Flags& f) {
   for (const auto& [label, p] : probabilities.items()) {
     std::printf("  %-20s %.4f\n", label.c_str(), p.get<double>());
   }
+  std::fflush(stdout);
   std::fprintf(stderr, "[%u prompt tokens, %.1f ms]\n", result->value("prompt_tokens", 0u),
                result->value("total_ms", 0.0));
   return 0;

@@ -17,7 +17,8 @@
 
 namespace linnet::client {
 
-using Json = nlohmann::json;
+// Ordered: results print in the server's field order.
+using Json = nlohmann::ordered_json;
 using namespace std::chrono_literals;
 
 struct CallOptions {

@@ -99,9 +99,11 @@ Result<GenerateResult> FakeBackend::generate(std::string_view prompt, const Gene
   const std::int64_t delay_override = token_delay_us_.load();
   const std::chrono::microseconds delay =
       delay_override >= 0 ? std::chrono::microseconds(delay_override) : options_.token_delay;
-  for (std::uint32_t i = 0; i < options.max_tokens; ++i) {
+  r.sampling = "fake";
+  const std::uint32_t max_tokens = options.max_tokens.value_or(16);
+  for (std::uint32_t i = 0; i < max_tokens; ++i) {
     if (i == eos_after) {
-      r.stop_reason = StopReason::kEndOfText;
+      r.stop_reason = StopReason::kEndOfTurn;
       break;
     }
     if (!sleep_unless_cancelled(delay, cancel)) {

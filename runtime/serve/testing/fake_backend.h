@@ -3,9 +3,10 @@
 // the device binary links.
 //
 // FakeBackend behaviour (so tests can predict every answer):
-//   generate: token i is "t<i> "; a prompt containing "utf8" instead yields the two
-//     halves of U+1F600 in turn (pieces that split a UTF-8 sequence); a prompt
-//     "eos:<n>" ends with end_of_text after n tokens; "fail" fails with kInternal; a
+//   generate: token i is "t<i> " (16 tokens unless max_tokens says otherwise); a
+//     prompt containing "utf8" instead yields the two halves of U+1F600 in turn (pieces
+//     that split a UTF-8 sequence); a prompt "eos:<n>" ends with end_of_turn after n
+//     tokens; a stop string ends it after the token that completes it; "fail" fails with kInternal; a
 //     prompt over 4096 bytes fails with kInvalidArgument. Checks the cancel token before
 //     every token, sleeps token_delay per token.
 //   classify: weight 10 for each label that occurs in the text, 1 otherwise,

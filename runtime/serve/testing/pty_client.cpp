@@ -136,7 +136,8 @@ PtyServer::PtyServer(Config config) : backend_(config.backend), pty_(std::make_u
   };
   const std::string path = link_path_;
   OtaPort* ota = config.ota != nullptr ? config.ota : (config.with_ota ? &ota_ : nullptr);
-  auto server = Server::create(backend_, ota,
+  Backend& backend = config.backend_override != nullptr ? *config.backend_override : backend_;
+  auto server = Server::create(backend, ota,
                                [path] { return Link::open_serial(path, {115200, false}); },
                                std::move(options));
   if (!server.ok()) {

@@ -81,6 +81,7 @@ class PtyServer {
     FakeBackendOptions backend;
     bool with_ota = true;
     OtaPort* ota = nullptr;  // borrowed; replaces the fake OTA port when set
+    Backend* backend_override = nullptr;  // borrowed; replaces the fake backend when set
   };
   explicit PtyServer(Config config);
   ~PtyServer();
