@@ -16,6 +16,7 @@ int run_info(Args args);
 int run_ota(Args args);
 int run_run(Args args);
 int run_score(Args args);
+int run_serve(Args args);
 int run_tokenize(Args args);
 
 namespace {
@@ -31,6 +32,7 @@ constexpr Command kCommands[] = {
     {"ota", "over-the-air updates: install, status, rollback, check (docs/ota.md)", run_ota},
     {"run", "generate an answer to a prompt, streamed", run_run},
     {"score", "logits of every position of a token sequence, to safetensors", run_score},
+    {"serve", "answer requests over a serial line or stdio (docs/serial-protocol.md)", run_serve},
     {"tokenize", "text to token ids (JSON) and back (--decode) with a bundle's tokenizer", run_tokenize},
 };
 
