@@ -21,6 +21,7 @@
 #include "cli/session_setup.h"
 #include "ota/bundle_trial.h"
 #include "ota/ota_agent.h"
+#include "ota/session_self_test.h"
 #include "serve/ota_agent_port.h"
 #include "serve/server.h"
 #include "serve/session_backend.h"
@@ -147,6 +148,9 @@ int run_serve(Args args) {
     ota::AgentOptions options;
     options.store_dir = a.store;
     options.trial_loader = ota::trial_load_bundle;
+    options.self_test = [](const std::string& path, const ota::SelfTest& test) {
+      return ota::run_session_self_test(path, test);
+    };
     auto opened = ota::OtaAgent::open(std::move(options), std::move(key).value());
     if (!opened.ok()) return fail(opened.error().message());
     agent.emplace(std::move(opened).value());
