@@ -5,8 +5,8 @@
 //
 // Seeds (corpus/bundle_fuzz/, no .linnet suffix so git keeps them) are small synthetic
 // bundles: every dtype, both layer kinds, a byte-level tokenizer, written by
-//   SOURCE_DATE_EPOCH=1700000000 linnet-convert --synthetic tests/fuzz/bundle_fuzz_seed_config.json \
-//     -o synthetic_q4 --quant q4            (and -o synthetic_f16_seed3 --quant f16 --seed 3)
+//   SOURCE_DATE_EPOCH=1700000000 linnet-convert --synthetic tests/fuzz/bundle_fuzz_seed_config.json
+//       -o synthetic_q4 --quant q4   (and -o synthetic_f16_seed3 --quant f16 --seed 3)
 //
 // The loader takes a path; the input is written to an anonymous memory file (memfd) and
 // opened as /proc/self/fd/N, so no file system is touched.
