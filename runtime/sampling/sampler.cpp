@@ -1,6 +1,7 @@
 #include "sampling/sampler.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <string>
 
@@ -71,13 +72,26 @@ TokenId Sampler::argmax(std::size_t n) const {
   return static_cast<TokenId>(best);
 }
 
-void Sampler::select_top(std::size_t n, std::size_t count) {
-  const auto before = [this](TokenId a, TokenId b) {
-    const float la = work_[static_cast<std::size_t>(a)], lb = work_[static_cast<std::size_t>(b)];
-    return la != lb ? la > lb : a < b;
-  };
-  const auto first = index_.begin();
-  std::nth_element(first, first + static_cast<std::ptrdiff_t>(count), first + static_cast<std::ptrdiff_t>(n), before);
+float Sampler::kth_largest(std::size_t n, std::size_t k) {
+  if (k <= kHeapTopK) {
+    // One pass with a min-heap of the k largest values so far (in weight_, free here):
+    // most values lose against the heap's minimum with one comparison.
+    float* heap = weight_.data();
+    std::copy(work_.begin(), work_.begin() + static_cast<std::ptrdiff_t>(k), heap);
+    std::make_heap(heap, heap + k, std::greater<float>());
+    for (std::size_t i = k; i < n; ++i) {
+      if (work_[i] > heap[0]) {
+        std::pop_heap(heap, heap + k, std::greater<float>());
+        heap[k - 1] = work_[i];
+        std::push_heap(heap, heap + k, std::greater<float>());
+      }
+    }
+    return heap[0];
+  }
+  std::copy(work_.begin(), work_.begin() + static_cast<std::ptrdiff_t>(n), weight_.begin());
+  const auto kth = weight_.begin() + static_cast<std::ptrdiff_t>(k - 1);
+  std::nth_element(weight_.begin(), kth, weight_.begin() + static_cast<std::ptrdiff_t>(n), std::greater<float>());
+  return *kth;
 }
 
 std::size_t Sampler::select_nucleus(std::size_t count, double target) {
@@ -118,8 +132,16 @@ Result<TokenId> Sampler::sample(std::span<const float> logits, std::span<const T
     return Error(ErrorCode::kInvalidArgument, "sampler: got " + std::to_string(logits.size()) +
                                                   " logits for a vocabulary of " + std::to_string(vocab));
   const std::size_t n = options_.eligible_ids ? options_.eligible_ids : vocab;
-  std::copy(logits.begin(), logits.begin() + static_cast<std::ptrdiff_t>(n), work_.begin());
-
+  const bool greedy = options_.temperature <= 0.0f || options_.top_k == 1;
+  // work_ = logits / temperature in one pass (a plain copy when greedy); the penalised
+  // ids are then redone from the raw logit: penalty first, then temperature, as in
+  // transformers.
+  if (greedy) {
+    std::copy(logits.begin(), logits.begin() + static_cast<std::ptrdiff_t>(n), work_.begin());
+  } else {
+    const float t = options_.temperature;
+    for (std::size_t i = 0; i < n; ++i) work_[i] = logits[i] / t;
+  }
   if (options_.repetition_penalty != 1.0f && !history.empty()) {
     if (++stamp_value_ == 0) {  // wrapped: forget every old stamp
       std::fill(stamp_.begin(), stamp_.end(), 0);
@@ -131,20 +153,23 @@ Result<TokenId> Sampler::sample(std::span<const float> logits, std::span<const T
       const auto i = static_cast<std::size_t>(id);
       if (stamp_[i] == stamp_value_) continue;
       stamp_[i] = stamp_value_;
-      work_[i] = work_[i] > 0 ? work_[i] / penalty : work_[i] * penalty;
+      const float penalised = logits[i] > 0 ? logits[i] / penalty : logits[i] * penalty;
+      work_[i] = greedy ? penalised : penalised / options_.temperature;
     }
   }
-
-  if (options_.temperature <= 0.0f || options_.top_k == 1) return argmax(n);
-
-  for (std::size_t i = 0; i < n; ++i) work_[i] /= options_.temperature;
-  for (std::size_t i = 0; i < n; ++i) index_[i] = static_cast<TokenId>(i);
+  if (greedy) return argmax(n);
 
   // Candidates: index_[0..count), in no particular order.
   std::size_t count = n;
   if (options_.top_k > 0 && options_.top_k < n) {
-    count = options_.top_k;
-    select_top(n, count);
+    // transformers removes the logits below the k-th largest, so every token tied with
+    // it stays: find that value, then gather the ids at or above it.
+    const float kth = kth_largest(n, options_.top_k);
+    count = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (work_[i] >= kth) index_[count++] = static_cast<TokenId>(i);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) index_[i] = static_cast<TokenId>(i);
   }
   float max_logit = work_[static_cast<std::size_t>(index_[0])];
   for (std::size_t k = 1; k < count; ++k) max_logit = std::max(max_logit, work_[static_cast<std::size_t>(index_[k])]);
@@ -156,7 +181,15 @@ Result<TokenId> Sampler::sample(std::span<const float> logits, std::span<const T
   }
 
   if (options_.top_p < 1.0f) {
-    count = select_nucleus(count, static_cast<double>(options_.top_p) * total);
+    const double p = static_cast<double>(options_.top_p);
+    // A token lighter than (1 - p) * total / count is never in the nucleus: the tokens
+    // at most as probable as it would weigh less than the (1 - p) * total the nucleus
+    // leaves out. Dropping them first keeps the selection short on a large vocabulary.
+    const double light = (1.0 - p) * total / static_cast<double>(count);
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < count; ++k)
+      if (static_cast<double>(weight_[static_cast<std::size_t>(index_[k])]) >= light) index_[kept++] = index_[k];
+    count = select_nucleus(kept, p * total);
   }
   if (options_.min_p > 0.0f) {
     // p_i / p_max = exp(l_i - l_max) = weight_i >= min_p.

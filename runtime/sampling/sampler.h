@@ -6,7 +6,7 @@
 // Repetition penalty (CTRL, transformers' RepetitionPenaltyLogitsProcessor): every id
 // that occurs in the history (once, however often it occurs) has its logit divided by
 // the penalty when positive and multiplied by it when negative.
-// top-k keeps the k largest logits; top-p the smallest prefix of the sorted
+// top-k keeps the k largest logits (and any tied with the k-th); top-p the smallest prefix of the sorted
 // distribution whose mass reaches p (a token is kept when the mass before it is below
 // p; at least one is kept); min-p drops tokens whose probability is below
 // min_p * (the largest probability).
@@ -60,9 +60,10 @@ class Sampler {
   std::uint64_t next_u64();
   double next_unit();  // uniform in [0, 1)
   TokenId argmax(std::size_t n) const;
-  // Moves the `count` largest logits of index_[0..n) to the front (unordered), by
-  // (logit desc, id asc).
-  void select_top(std::size_t n, std::size_t count);
+  // The k-th largest of work_[0..n) (uses weight_ as scratch): a heap pass for small k,
+  // nth_element on a copy otherwise.
+  float kth_largest(std::size_t n, std::size_t k);
+  static constexpr std::size_t kHeapTopK = 256;
   // Moves the smallest set of most probable candidates of index_[0..count) whose weight
   // reaches `target` to the front (unordered) and returns its size: a quickselect on
   // probability mass, O(count) expected.

@@ -105,6 +105,16 @@ TEST(Sampler, TopKKeepsOnlyTheKLargest) {
   const auto h = histogram(*s, logits, 5000);
   for (const auto& [id, count] : h) EXPECT_TRUE(id == 2 || id == 3 || id == 4) << id;
   EXPECT_EQ(h.size(), 3u);
+  // Ties with the k-th largest logit stay, as in transformers (it drops only smaller ones).
+  const std::vector<float> tied = {3.0f, 1.0f, 2.0f, 2.0f, 2.0f, 0.0f};
+  o.top_k = 2;
+  o.temperature = 1.0f;
+  ASSERT_TRUE(s->configure(o).ok());
+  auto ts = Sampler::create(tied.size(), o);
+  const auto ht = histogram(*ts, tied, 5000);
+  EXPECT_EQ(ht.size(), 4u);  // ids 0, 2, 3, 4
+  EXPECT_EQ(ht.count(1), 0u);
+  EXPECT_EQ(ht.count(5), 0u);
 }
 
 TEST(Sampler, TopPExcludesTheTail) {
@@ -128,21 +138,23 @@ TEST(Sampler, TopPExcludesTheTail) {
 }
 
 TEST(Sampler, TopPWithoutTopKOnALargeVocabulary) {
-  // 50k ids: one strong token and a flat tail; the sorted prefix must grow past 64.
-  std::vector<float> logits(50000, 0.0f);
-  logits[777] = std::log(50000.0f);  // half the mass
+  // 20k ids: one token with half the mass and a flat tail; top_p 0.6 keeps it plus a
+  // fifth of the tail (the lowest ids: ties are ordered by id).
+  constexpr std::size_t kVocab = 20000;
+  std::vector<float> logits(kVocab, 0.0f);
+  logits[777] = std::log(static_cast<float>(kVocab));
   SamplerOptions o = plain(1.0f);
-  o.top_p = 0.6f;  // needs token 777 plus about 10% of the tail
+  o.top_p = 0.6f;
   auto s = Sampler::create(logits.size(), o);
-  const auto h = histogram(*s, logits, 1000);
-  int tail_ids = 0;
-  for (const auto& [id, count] : h) tail_ids += id != 777;
-  EXPECT_GT(h.at(777), 780);  // 0.5 / 0.6 of the draws
-  EXPECT_LT(h.at(777), 890);
-  // The tail that survives: ids 0.. (ties sorted by id), 10k of them at most.
-  for (const auto& [id, count] : h) EXPECT_TRUE(id == 777 || id < 10100) << id;
-  EXPECT_GT(tail_ids, 100);
-  EXPECT_LT(tail_ids, 220);
+  const int draws = 600;
+  const auto h = histogram(*s, logits, draws);
+  int tail_draws = 0;
+  for (const auto& [id, count] : h) {
+    if (id != 777) tail_draws += count;
+    EXPECT_TRUE(id == 777 || id < static_cast<TokenId>(kVocab / 5 + 2)) << id;
+  }
+  EXPECT_NEAR(h.at(777), draws * 0.5 / 0.6, 40);
+  EXPECT_NEAR(tail_draws, draws * 0.1 / 0.6, 40);
 }
 
 TEST(Sampler, MinPExcludesTheUnlikely) {
