@@ -7,6 +7,7 @@
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
 #include "kernels/vec/attention_vec.h"
+#include "kernels/vec/elementwise_vec.h"
 #include "kernels/vec/gated_delta_vec.h"
 
 namespace linnet::kernels {
@@ -30,6 +31,7 @@ constexpr KernelTable kReferenceTable = {
     rmsnorm_gated_ref,
     l2norm_scale_ref,
     causal_conv1d_silu_ref,
+    nullptr,
     gated_delta_gates_ref,
     swiglu_ref,
     mul_sigmoid_ref,
@@ -44,13 +46,14 @@ constexpr KernelTable kReferenceTable = {
 
 constexpr KernelTable kVectorTable = {
     "vector",
-    rmsnorm_ref,
-    rmsnorm_gated_ref,
-    l2norm_scale_ref,
-    causal_conv1d_silu_ref,
+    rmsnorm_vec,
+    rmsnorm_gated_vec,
+    l2norm_scale_vec,
+    causal_conv1d_silu_vec,
+    causal_conv1d_silu_range_vec,
     gated_delta_gates_ref,
-    swiglu_ref,
-    mul_sigmoid_ref,
+    swiglu_vec,
+    mul_sigmoid_vec,
     rope_apply_ref,
     gated_delta_step_head_vec,
     gated_delta_chunked_head_vec,
@@ -120,9 +123,18 @@ void KernelSet::l2norm_scale(float* x, int rows, int n, std::size_t stride, floa
 
 void KernelSet::causal_conv1d_silu(const float* x, int T, int C, const float* w, int K, float* state,
                                    float* y) const {
-  // Channels are independent, but the kernel's state update is written for whole rows: keep
-  // it on one thread (it is a small part of a layer).
-  table_->causal_conv1d_silu(x, T, C, w, K, state, y);
+  // Channels are independent: split them over threads in multiples of 8 when the tier has a
+  // range form and the work is worth it.
+  if (table_->causal_conv1d_silu_range == nullptr || pool_ == nullptr || pool_->threads() == 1 ||
+      static_cast<long>(T) * C < 16384) {
+    table_->causal_conv1d_silu(x, T, C, w, K, state, y);
+    return;
+  }
+  const std::size_t groups = sz(C + 7) / 8;
+  pool_->parallel_for_ranges(groups, 16, [&](std::size_t b, std::size_t e) {
+    table_->causal_conv1d_silu_range(x, T, C, w, K, state, y, static_cast<int>(b * 8),
+                                     std::min(C, static_cast<int>(e * 8)));
+  });
 }
 
 void KernelSet::gated_delta_gates(const float* a, const float* b, const float* a_log, const float* dt_bias, int T,

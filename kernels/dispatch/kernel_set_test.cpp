@@ -8,7 +8,9 @@
 #include <random>
 #include <vector>
 
+#include "kernels/reference/activations_ref.h"
 #include "kernels/reference/attention_ref.h"
+#include "kernels/reference/conv1d_ref.h"
 #include "kernels/reference/gated_delta_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
 
@@ -135,6 +137,21 @@ TEST_P(KernelSetTest, NormsSplitOverRowsMatchReference) {
       const std::size_t at = static_cast<std::size_t>(r) * stride + static_cast<std::size_t>(i);
       ASSERT_NEAR(got[at], ref[at], 1e-5f * (1 + std::fabs(ref[at])));
     }
+}
+
+TEST_P(KernelSetTest, ConvSplitOverChannelsMatchesReference) {
+  const int T = 37, C = 1000, K = 4;  // T*C large enough to be split
+  const auto x = rnd(static_cast<std::size_t>(T * C), 10), w = rnd(static_cast<std::size_t>(C * K), 11, 0.5f);
+  auto s_ref = rnd(static_cast<std::size_t>((K - 1) * C), 12), s_got = s_ref;
+  std::vector<float> ref(x.size()), got(x.size());
+  causal_conv1d_silu_ref(x.data(), T, C, w.data(), K, s_ref.data(), ref.data());
+  set_->causal_conv1d_silu(x.data(), T, C, w.data(), K, s_got.data(), got.data());
+  expect_near(got, ref, 2e-6f, "conv");
+  expect_near(s_got, s_ref, 0.0f, "conv state");
+  std::vector<float> g = rnd(5000, 13, 4.0f), u = rnd(5000, 14), o_ref(5000), o_got(5000);
+  swiglu_ref(g.data(), u.data(), g.size(), o_ref.data());
+  set_->swiglu(g.data(), u.data(), g.size(), o_got.data());
+  expect_near(o_got, o_ref, 2e-6f, "swiglu");
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, KernelSetTest,

@@ -19,6 +19,9 @@ struct KernelTable {
                         float eps, float* y);
   void (*l2norm_scale)(float* x, int rows, int n, std::size_t stride, float eps, float scale);
   void (*causal_conv1d_silu)(const float* x, int T, int C, const float* w, int K, float* state, float* y);
+  // Channels [c_begin, c_end) only (null: the tier has no range form; the whole call runs).
+  void (*causal_conv1d_silu_range)(const float* x, int T, int C, const float* w, int K, float* state, float* y,
+                                   int c_begin, int c_end);
   void (*gated_delta_gates)(const float* a, const float* b, const float* a_log, const float* dt_bias, int T, int Hv,
                             float* g, float* beta);
   void (*swiglu)(const float* gate, const float* up, std::size_t n, float* out);

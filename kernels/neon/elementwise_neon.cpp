@@ -4,7 +4,7 @@
 
 #include "kernels/neon/math_neon.h"
 #include "kernels/reference/activations_ref.h"
-#include "kernels/reference/conv1d_ref.h"
+#include "kernels/vec/elementwise_vec.h"
 
 namespace linnet::kernels {
 
@@ -40,9 +40,10 @@ void rope_apply_neon(float* x, int heads, std::size_t stride, int rotary_dim, co
   }
 }
 
-void causal_conv1d_silu_neon(const float* x, int T, int C, const float* w, int K, float* state, float* y) {
-  if (K != 4 || C % 4 != 0) {
-    causal_conv1d_silu_ref(x, T, C, w, K, state, y);
+void causal_conv1d_silu_range_neon(const float* x, int T, int C, const float* w, int K, float* state, float* y,
+                                   int c_begin, int c_end) {
+  if (K != 4) {
+    causal_conv1d_silu_range_vec(x, T, C, w, K, state, y, c_begin, c_end);
     return;
   }
   const std::size_t ch = static_cast<std::size_t>(C);
@@ -50,13 +51,15 @@ void causal_conv1d_silu_neon(const float* x, int T, int C, const float* w, int K
   const auto in_row = [&](int s) {
     return s >= 0 ? x + static_cast<std::size_t>(s) * ch : state + static_cast<std::size_t>(3 + s) * ch;
   };
+  const std::size_t c0 = static_cast<std::size_t>(c_begin), c1 = static_cast<std::size_t>(c_end);
   for (int t = 0; t < T; ++t) {
     const float* r0 = in_row(t - 3);
     const float* r1 = in_row(t - 2);
     const float* r2 = in_row(t - 1);
     const float* r3 = in_row(t);
     float* yt = y + static_cast<std::size_t>(t) * ch;
-    for (std::size_t c = 0; c < ch; c += 4) {
+    std::size_t c = c0;
+    for (; c + 4 <= c1; c += 4) {
       // w [C, 4]: four channels' taps, de-interleaved so taps[j] = w[c..c+3][j].
       const float32x4x4_t taps = vld4q_f32(w + c * 4);
       float32x4_t acc = vmulq_f32(taps.val[0], vld1q_f32(r0 + c));
@@ -65,15 +68,22 @@ void causal_conv1d_silu_neon(const float* x, int T, int C, const float* w, int K
       acc = vfmaq_f32(acc, taps.val[3], vld1q_f32(r3 + c));
       vst1q_f32(yt + c, neon::silu_f32x4(acc));
     }
+    for (; c < c1; ++c) {
+      const float* wc = w + c * 4;
+      yt[c] = silu(wc[0] * r0[c] + wc[1] * r1[c] + wc[2] * r2[c] + wc[3] * r3[c]);
+    }
   }
-  // New state: the last 3 inputs, oldest first (as the reference; safe in place going up).
+  // New state: the last 3 inputs of these channels, oldest first (in place going up).
   for (int r = 0; r < 3; ++r) {
-    const int s = T - 3 + r;
     float* dst = state + static_cast<std::size_t>(r) * ch;
-    const float* src = in_row(s);
+    const float* src = in_row(T - 3 + r);
     if (src != dst)
-      for (std::size_t c = 0; c < ch; ++c) dst[c] = src[c];
+      for (std::size_t c = c0; c < c1; ++c) dst[c] = src[c];
   }
+}
+
+void causal_conv1d_silu_neon(const float* x, int T, int C, const float* w, int K, float* state, float* y) {
+  causal_conv1d_silu_range_neon(x, T, C, w, K, state, y, 0, C);
 }
 
 }  // namespace linnet::kernels

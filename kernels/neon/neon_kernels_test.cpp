@@ -121,6 +121,14 @@ TEST(NeonElementwise, ActivationsRopeAndConvMatchReference) {
       causal_conv1d_silu_neon(x.data(), T, C, w.data(), 4, s_got.data(), got.data());
       expect_close(got, ref, 2e-6f, "conv");
       expect_close(s_got, s_ref, 0.0f, "conv state");
+      // Channel ranges (as threads split them) give the same.
+      auto s_rng = rnd(static_cast<std::size_t>(3 * C), 11);
+      std::vector<float> rng_out(x.size());
+      const int mid = C / 2;
+      causal_conv1d_silu_range_neon(x.data(), T, C, w.data(), 4, s_rng.data(), rng_out.data(), 0, mid);
+      causal_conv1d_silu_range_neon(x.data(), T, C, w.data(), 4, s_rng.data(), rng_out.data(), mid, C);
+      expect_close(rng_out, ref, 2e-6f, "conv range");
+      expect_close(s_rng, s_ref, 0.0f, "conv range state");
     }
   }
 }

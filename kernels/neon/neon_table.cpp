@@ -17,6 +17,7 @@ constexpr KernelTable kNeonTable = {
     rmsnorm_gated_neon,
     l2norm_scale_neon,
     causal_conv1d_silu_neon,
+    causal_conv1d_silu_range_neon,
     gated_delta_gates_ref,
     swiglu_neon,
     mul_sigmoid_neon,

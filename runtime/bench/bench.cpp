@@ -186,6 +186,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
 
   say("decode");
   std::int32_t next = argmax(logits);
+  ex.reset_speed_counters();
   start = Clock::now();
   for (int i = 0; i < o.decode_tokens; ++i) {
     LINNET_TRY(ex.forward(std::span(&next, 1), LogitsMode::kLast, logits));
@@ -193,6 +194,8 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   }
   const double decode_seconds = seconds_since(start);
   r.decode_tokens_per_second = o.decode_tokens / decode_seconds;
+  r.decode_outside_xnnpack_fraction =
+      o.use_xnnpack ? 1.0 - static_cast<double>(ex.xnnpack_busy_ns()) * 1e-9 / decode_seconds : 1.0;
 
   auto mem = LINNET_TRY(read_resident_memory());
   r.peak_resident_bytes = mem.peak_bytes;
@@ -266,7 +269,8 @@ std::string format_text(const BenchReport& r) {
   s += "  prefill 512         " + fmt("%.1f tokens/s", r.prefill_long_tokens_per_second) + " (time to first token " +
        fmt("%.0f ms)\n", r.ttft_long_seconds * 1e3);
   s += "  outside XNNPACK     " + fmt("%.1f%% of the 512-token prefill\n", 100.0 * r.prefill_long_outside_xnnpack_fraction);
-  s += "  decode              " + fmt("%.2f tokens/s", r.decode_tokens_per_second) + " (64 tokens after 512)\n";
+  s += "  decode              " + fmt("%.2f tokens/s", r.decode_tokens_per_second) + " (64 tokens after 512; " +
+       fmt("%.1f%% outside XNNPACK)\n", 100.0 * r.decode_outside_xnnpack_fraction);
   s += "  bytes per token     " + fmt("%.1f MiB", r.bytes_per_decoded_token / (1024.0 * 1024.0)) + "\n";
   s += "  bandwidth           " + fmt("%.2f GB/s achieved", r.achieved_bandwidth_bytes_per_second * 1e-9) + " of " +
        fmt("%.2f GB/s measured", r.measured_bandwidth_bytes_per_second * 1e-9) + " = " +
@@ -310,6 +314,7 @@ std::string format_json(const BenchReport& r) {
   num("ttft_512_seconds", r.ttft_long_seconds);
   num("prefill_512_outside_xnnpack_fraction", r.prefill_long_outside_xnnpack_fraction);
   num("decode_tokens_per_second", r.decode_tokens_per_second);
+  num("decode_outside_xnnpack_fraction", r.decode_outside_xnnpack_fraction);
   num("peak_resident_bytes", static_cast<double>(r.peak_resident_bytes));
   num("arena_bytes", static_cast<double>(r.arena_bytes));
   num("packed_weight_bytes", static_cast<double>(r.packed_weight_bytes));

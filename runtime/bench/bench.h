@@ -59,6 +59,7 @@ struct BenchReport {
   double ttft_short_seconds = 0, ttft_long_seconds = 0;
   double decode_tokens_per_second = 0;
   double prefill_long_outside_xnnpack_fraction = 0;
+  double decode_outside_xnnpack_fraction = 0;
   // memory
   std::size_t peak_resident_bytes = 0, arena_bytes = 0, packed_weight_bytes = 0;
   std::size_t memory_budget_bytes = 0;  // bundle weights + arena + 64 MiB
