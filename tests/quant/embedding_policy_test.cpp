@@ -70,7 +70,8 @@ Measured measure(QuantMode linear, std::optional<QuantMode> embed, const TempDir
     }
   }
   m.head_only.add(ref_logits, logits, V);
-  m.model = linnet::testing::run_golden(bundle->weights(), *ref);
+  // The reference kernels (the oracle), so only the quantization differs between the cases.
+  m.model = linnet::testing::run_golden(bundle->weights(), *ref, linnet::testing::reference_path_options());
   return m;
 }
 
