@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include "linnet/boards_generated.h"
@@ -24,6 +25,10 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
+
+// Timings go out to the microsecond ("214.575", not "214.57490900000002"). Dividing by
+// the scale (not multiplying by a step) gives the double nearest the decimal value.
+double rounded(double value, double scale = 1000.0) { return std::round(value * scale) / scale; }
 
 // Largest OTA chunk whose request still fits in a line: base64 takes 4 characters per
 // 3 bytes, and the rest of the request (id, cmd, offset, crc32) under 200 bytes.
@@ -447,7 +452,7 @@ ResponseJson Server::info_json() const {
        {{"rss_bytes", rss ? ResponseJson(*rss) : ResponseJson(nullptr)},
         {"weights_bytes", info.weights_bytes},
         {"planned_bytes", info.planned_bytes}}},
-      {"uptime_s", ms_since(started_) / 1000.0},
+      {"uptime_s", rounded(ms_since(started_) / 1000.0)},
       {"limits",
        {{"max_line_bytes", options_.max_line_bytes},
         {"max_queue", options_.max_queue},
@@ -466,7 +471,7 @@ ResponseJson Server::status_json() const {
     if (running_) {
       running = {{"id", running_->id.to_json()},
                  {"cmd", running_->cmd},
-                 {"elapsed_ms", ms_since(running_->started)},
+                 {"elapsed_ms", rounded(ms_since(running_->started))},
                  {"tokens", running_tokens_.load()}};
     }
     for (const Job& j : queue_) queued.push_back(j.request.id.to_json());
@@ -478,7 +483,7 @@ ResponseJson Server::status_json() const {
       {"state", running.is_null() ? "idle" : "busy"},
       {"running", running},
       {"queued", queued},
-      {"uptime_s", ms_since(started_) / 1000.0},
+      {"uptime_s", rounded(ms_since(started_) / 1000.0)},
       {"rss_bytes", rss ? ResponseJson(*rss) : ResponseJson(nullptr)},
       {"model_sha256", backend.model_sha256},
       {"context_tokens_used", backend.context_tokens_used},
@@ -561,10 +566,10 @@ std::string Server::run_generate(const RequestId& id, const GenerateCommand& com
       {"stop_reason", stop_reason_name(r.stop_reason)},
       {"prompt_tokens", r.prompt_tokens},
       {"generated_tokens", r.generated_tokens},
-      {"prefill_ms", r.prefill_ms},
-      {"decode_ms", r.decode_ms},
-      {"total_ms", r.total_ms},
-      {"tokens_per_s", r.decode_ms > 0 ? r.generated_tokens * 1000.0 / r.decode_ms : 0.0},
+      {"prefill_ms", rounded(r.prefill_ms)},
+      {"decode_ms", rounded(r.decode_ms)},
+      {"total_ms", rounded(r.total_ms)},
+      {"tokens_per_s", rounded(r.decode_ms > 0 ? r.generated_tokens * 1000.0 / r.decode_ms : 0.0, 100.0)},
       {"sampling", r.sampling},
   };
   if (!command.stream) out["text"] = std::move(text);
@@ -587,8 +592,8 @@ std::string Server::run_classify(const RequestId& id, const ClassifyCommand& com
   return ok_line(id, {{"label", best->label},
                     {"probabilities", std::move(probabilities)},
                     {"prompt_tokens", r.prompt_tokens},
-                    {"prefill_ms", r.prefill_ms},
-                     {"total_ms", r.total_ms}});
+                     {"prefill_ms", rounded(r.prefill_ms)},
+                     {"total_ms", rounded(r.total_ms)}});
 }
 
 std::string Server::run_ota_commit(const RequestId& id) {

@@ -5,19 +5,25 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 namespace linnet::client {
 namespace {
 
 Error io_error(const std::string& what) { return Error(ErrorCode::kIo, what + ": " + std::strerror(errno)); }
 
+// Ids start from the clock (milliseconds) and the process id, so answers to an earlier
+// client's requests (still queued on the device) are never taken for ours, and two
+// clients started together do not collide.
+std::int64_t first_request_id() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return static_cast<std::int64_t>(ms % 1000000000000) * 100 + ::getpid() % 100;
+}
+
 }  // namespace
 
-SerialClient::SerialClient(serve::Link link)
-    // Ids start from the clock, so answers to an earlier client's requests (still
-    // queued on the device) are never taken for ours.
-    : link_(std::move(link)), next_id_(static_cast<std::int64_t>(std::time(nullptr) % 1000000) * 1000) {}
+SerialClient::SerialClient(serve::Link link) : link_(std::move(link)), next_id_(first_request_id()) {}
 
 Result<SerialClient> SerialClient::open(const std::string& port, const serve::SerialConfig& config) {
   return over(LINNET_TRY(serve::Link::open_serial(port, config)));
