@@ -26,51 +26,54 @@ constexpr int kMaxValueDim = 512;
 
 }  // namespace
 
-// Sweep 1 (read): kv = S^T k, o = S^T q, two state rows at a time; sweep 2 (read-write):
-// S = decay S + k delta^T with delta = beta (v - decay kv). dv a multiple of 4 takes the
-// vector path throughout; other widths finish each row with scalars.
+// One pass over the state per token, 16 value columns (four q-registers) at a time: sweep 1
+// reads the tile (dk x 16 floats, in L1 afterwards) for S^T k and S^T q; then
+// delta = beta (v - decay S^T k), o = decay S^T q + delta (k . q); sweep 2 writes
+// S = decay S + k delta^T over the same tile. Every state column is read from memory once
+// and written once. Columns past the last multiple of 16 go one at a time.
 void gated_delta_step_head_neon(int dk, int dv, const float* q, const float* k, const float* v, float g, float beta,
                                 float* state, float* o) {
-  float kv[kMaxValueDim];
-  const std::size_t DV = static_cast<std::size_t>(std::min(dv, kMaxValueDim));
-  const std::size_t DV4 = DV & ~std::size_t{3};
+  const std::size_t DK = static_cast<std::size_t>(dk), DV = static_cast<std::size_t>(std::min(dv, kMaxValueDim));
   const float decay = std::exp(g);
-  for (std::size_t j = 0; j < DV; ++j) kv[j] = o[j] = 0.0f;
   float kq = 0.0f;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(dk); ++i) {
-    const float* s = state + i * DV;
-    const float ki = k[i], qi = q[i];
-    kq += ki * qi;
-    std::size_t j = 0;
-    for (; j < DV4; j += 4) {
-      const float32x4_t sv = vld1q_f32(s + j);
-      vst1q_f32(kv + j, vfmaq_n_f32(vld1q_f32(kv + j), sv, ki));
-      vst1q_f32(o + j, vfmaq_n_f32(vld1q_f32(o + j), sv, qi));
+  for (std::size_t i = 0; i < DK; ++i) kq += k[i] * q[i];
+  std::size_t j0 = 0;
+  for (; j0 + 16 <= DV; j0 += 16) {
+    float32x4_t kv[4], sq[4];
+    for (int c = 0; c < 4; ++c) kv[c] = sq[c] = vdupq_n_f32(0.0f);
+    for (std::size_t i = 0; i < DK; ++i) {
+      const float* s = state + i * DV + j0;
+      for (int c = 0; c < 4; ++c) {
+        const float32x4_t x = vld1q_f32(s + 4 * c);
+        kv[c] = vfmaq_n_f32(kv[c], x, k[i]);
+        sq[c] = vfmaq_n_f32(sq[c], x, q[i]);
+      }
     }
-    for (; j < DV; ++j) {
-      kv[j] += s[j] * ki;
-      o[j] += s[j] * qi;
+    float32x4_t d[4];
+    for (int c = 0; c < 4; ++c) {
+      d[c] = vmulq_n_f32(vfmsq_n_f32(vld1q_f32(v + j0 + 4 * c), kv[c], decay), beta);
+      vst1q_f32(o + j0 + 4 * c, vfmaq_n_f32(vmulq_n_f32(sq[c], decay), d[c], kq));
     }
-  }
-  {
-    std::size_t j = 0;
-    const float32x4_t vdecay = vdupq_n_f32(decay);
-    for (; j < DV4; j += 4) {
-      const float32x4_t d = vmulq_n_f32(vfmsq_f32(vld1q_f32(v + j), vdecay, vld1q_f32(kv + j)), beta);
-      vst1q_f32(kv + j, d);
-      vst1q_f32(o + j, vfmaq_n_f32(vmulq_f32(vdecay, vld1q_f32(o + j)), d, kq));
-    }
-    for (; j < DV; ++j) {
-      kv[j] = beta * (v[j] - decay * kv[j]);
-      o[j] = decay * o[j] + kv[j] * kq;
+    for (std::size_t i = 0; i < DK; ++i) {
+      float* s = state + i * DV + j0;
+      for (int c = 0; c < 4; ++c)
+        vst1q_f32(s + 4 * c, vfmaq_n_f32(vmulq_n_f32(vld1q_f32(s + 4 * c), decay), d[c], k[i]));
     }
   }
-  for (std::size_t i = 0; i < static_cast<std::size_t>(dk); ++i) {
-    float* s = state + i * DV;
-    const float ki = k[i];
-    std::size_t j = 0;
-    for (; j < DV4; j += 4) vst1q_f32(s + j, vfmaq_n_f32(vmulq_n_f32(vld1q_f32(s + j), decay), vld1q_f32(kv + j), ki));
-    for (; j < DV; ++j) s[j] = decay * s[j] + ki * kv[j];
+  if (j0 < DV) {
+    float kv[16] = {}, sq[16] = {};
+    const std::size_t n = DV - j0;
+    for (std::size_t i = 0; i < DK; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        kv[j] += state[i * DV + j0 + j] * k[i];
+        sq[j] += state[i * DV + j0 + j] * q[i];
+      }
+    for (std::size_t j = 0; j < n; ++j) {
+      kv[j] = beta * (v[j0 + j] - decay * kv[j]);
+      o[j0 + j] = decay * sq[j] + kv[j] * kq;
+    }
+    for (std::size_t i = 0; i < DK; ++i)
+      for (std::size_t j = 0; j < n; ++j) state[i * DV + j0 + j] = decay * state[i * DV + j0 + j] + k[i] * kv[j];
   }
 }
 

@@ -1,7 +1,7 @@
 // The gated delta rule with NEON intrinsics (aarch64), per value head: the contracts of
 // gated_delta_step_head_ref and gated_delta_chunked_head_ref (kernels/reference/
-// gated_delta_ref.h). The decode step reads and writes each state row once per sweep with
-// four-float vectors; the chunked form is kernels/vec/gated_delta_chunk_impl.h over the NEON
+// gated_delta_ref.h). The decode step reads and writes each state column once per token
+// (tiles of 16 columns kept in L1 between its two sweeps); the chunked form is kernels/vec/gated_delta_chunk_impl.h over the NEON
 // GEMMs (kernels/neon/gemm_f32_neon.h).
 #pragma once
 

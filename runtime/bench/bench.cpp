@@ -57,7 +57,7 @@ Result<Loaded> load(const BenchOptions& o, const std::string& cache_path) {
   eo.kv_cache_f16 = o.kv_cache_f16;
   eo.reference_kernels = o.reference_kernels;
   eo.packed_weights_cache = cache_path;
-  eo.weights_identity = l.bundle->content_sha256_hex() + ":" + std::to_string(l.bundle->file_size());
+  eo.weights_identity = l.bundle->content_sha256_hex();  // as runtime/session: one cache file, one key
   if (o.verbose) eo.log = [](std::string_view m) { std::fprintf(stderr, "linnet: %.*s\n", static_cast<int>(m.size()), m.data()); };
   l.executor = std::make_unique<Executor>(LINNET_TRY(Executor::create(l.bundle->weights(), eo)));
   return l;
