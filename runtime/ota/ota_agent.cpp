@@ -1,5 +1,6 @@
 #include "ota/ota_agent.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -101,6 +102,41 @@ std::string OtaAgent::path(std::string_view name) const { return options_.store_
 
 std::string OtaAgent::slot_path(int slot) const {
   return path(std::string("slot-") + std::string(slot_name(slot)) + ".linnet");
+}
+
+Result<std::uint64_t> OtaAgent::slot_sidecar_bytes(int slot) const {
+  const std::string prefix = "slot-" + std::string(slot_name(slot)) + ".linnet.";
+  DIR* dir = ::opendir(options_.store_dir.c_str());
+  if (dir == nullptr) return errno_error(options_.store_dir, "open directory", errno);
+  std::uint64_t total = 0;
+  Status status = ok_status();
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with(prefix)) continue;
+    auto size = file_size(path(name));
+    if (!size.ok()) {
+      status = std::move(size).error();
+      break;
+    }
+    total += size->value_or(0);
+  }
+  ::closedir(dir);
+  if (!status.ok()) return std::move(status).error();
+  return total;
+}
+
+Result<std::size_t> OtaAgent::remove_slot_sidecars(int slot) const {
+  const std::string prefix = "slot-" + std::string(slot_name(slot)) + ".linnet.";
+  DIR* dir = ::opendir(options_.store_dir.c_str());
+  if (dir == nullptr) return errno_error(options_.store_dir, "open directory", errno);
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name.starts_with(prefix)) names.emplace_back(name);
+  }
+  ::closedir(dir);
+  for (const std::string& name : names) LINNET_TRY(remove_file(path(name)));
+  return names.size();
 }
 
 Result<StoreState> OtaAgent::read_state(const std::string& store_dir) {
@@ -213,7 +249,10 @@ Status OtaAgent::recover() {
   }
   for (int s = 0; s < kSlotCount; ++s) {
     const SlotStatus st = state_.slots[static_cast<std::size_t>(s)].status;
-    if (st == SlotStatus::kEmpty || st == SlotStatus::kReceiving) LINNET_TRY(drop(slot_path(s)));
+    if (st == SlotStatus::kEmpty || st == SlotStatus::kReceiving) {
+      LINNET_TRY(drop(slot_path(s)));
+      if (LINNET_TRY(remove_slot_sidecars(s)) > 0) removed = true;
+    }
   }
   if (removed) {
     LINNET_TRY(sync_directory(options_.store_dir));
@@ -256,6 +295,10 @@ Error OtaAgent::fail_transfer(Error error) {
   Status cleaned = remove_file(path(kIncomingFile));
   if (cleaned.ok()) cleaned = remove_file(path(kHeadFile));
   if (cleaned.ok() && t != kNoSlot) cleaned = remove_file(slot_path(t));
+  if (cleaned.ok() && t != kNoSlot) {
+    auto sidecars = remove_slot_sidecars(t);
+    if (!sidecars.ok()) cleaned = std::move(sidecars).error();
+  }
   crash_point(options_.crash_points, "abandon.removed");
   if (cleaned.ok()) cleaned = sync_directory(options_.store_dir);
   crash_point(options_.crash_points, "abandon.synced");
@@ -356,6 +399,7 @@ Result<TransferProgress> OtaAgent::begin(std::span<const std::uint8_t> head_byte
   const int target = state_.active_slot == kNoSlot ? 0 : 1 - state_.active_slot;
   std::uint64_t reclaimable = 0;
   if (auto s = LINNET_TRY(file_size(slot_path(target)))) reclaimable += *s;
+  reclaimable += LINNET_TRY(slot_sidecar_bytes(target));
   if (auto s = LINNET_TRY(file_size(path(kIncomingFile)))) reclaimable += *s;
   const std::uint64_t need = m.bundle_size + head.bytes.size() + options_.space_margin_bytes;
   if (available + reclaimable < need) {
@@ -387,8 +431,10 @@ Result<TransferProgress> OtaAgent::begin(std::span<const std::uint8_t> head_byte
       SlotRecord{SlotStatus::kReceiving, m.model_name, m.version, m.bundle_size, m.bundle_sha256};
   next.last_error.clear();
   LINNET_TRY(save(std::move(next)));
-  if (LINNET_TRY(file_size(slot_path(target)))) {
-    LINNET_TRY(remove_file(slot_path(target)));
+  const bool held_bundle = LINNET_TRY(file_size(slot_path(target))).has_value();
+  LINNET_TRY(remove_file(slot_path(target)));
+  const std::size_t sidecars = LINNET_TRY(remove_slot_sidecars(target));
+  if (held_bundle || sidecars > 0) {
     crash_point(options_.crash_points, "slot.released");
     LINNET_TRY(sync_directory(options_.store_dir));
     crash_point(options_.crash_points, "slot.released-synced");
@@ -647,6 +693,7 @@ Result<ActiveModel> OtaAgent::ensure_active_loads() {
     if (next.phase != Phase::kReceiving) next.phase = Phase::kRolledBack;
     LINNET_TRY(save(std::move(next)));
     LINNET_TRY(remove_file(current->bundle_path));
+    (void)LINNET_TRY(remove_slot_sidecars(current->slot));
     LINNET_TRY(sync_directory(options_.store_dir));
   }
   return Error(ErrorCode::kNotFound, "no slot of " + options_.store_dir + " holds a bundle that loads: " + failures);

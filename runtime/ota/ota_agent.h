@@ -8,6 +8,8 @@
 //   incoming.head    the verified head of the open transfer (replaced atomically)
 //   incoming.bundle  its bundle bytes; the first `state.received` are durable
 //   lock             flock'ed by the one agent that may write the store
+//   slot-a.linnet.*  files derived from a slot's bundle by the runtime (the XNNPACK
+//                    packed-weights cache); removed whenever their slot is released
 //
 // An update goes to the slot that is not active (releasing what it held):
 //   begin(head)   verify: header, ECDSA signature with the provisioned key, manifest,
@@ -138,6 +140,10 @@ class OtaAgent {
   Result<Manifest> verify_head(const UpdateHead& head) const;
   Result<Manifest> open_transfer_manifest() const;
   std::string path(std::string_view name) const;
+  // Files derived from a slot's bundle ("slot-a.linnet.<anything>", e.g. the XNNPACK
+  // packed-weights cache the server keeps beside it): their bytes and size in total.
+  Result<std::uint64_t> slot_sidecar_bytes(int slot) const;
+  Result<std::size_t> remove_slot_sidecars(int slot) const;  // how many were removed
 
   AgentOptions options_;
   PublicKey public_key_;

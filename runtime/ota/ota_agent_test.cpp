@@ -421,6 +421,18 @@ TEST_F(OtaAgentTest, FallsBackWhenTheActiveBundleIsDamaged) {
   EXPECT_TRUE(agent.check_consistency().ok()) << agent.check_consistency().error().message();
 }
 
+TEST_F(OtaAgentTest, ReleasingASlotRemovesFilesDerivedFromIt) {
+  OtaAgent agent = open_agent();
+  install_ok(agent, 1);
+  install_ok(agent, 2);  // active b; a holds v1
+  const std::string store = dir_ + "/store";
+  write(std::vector<std::uint8_t>(100, 1), "store/slot-a.linnet.xnnpack");
+  write(std::vector<std::uint8_t>(100, 2), "store/slot-b.linnet.xnnpack");
+  install_ok(agent, 3);  // goes to slot a: its bundle and its cache are released
+  EXPECT_FALSE(std::filesystem::exists(store + "/slot-a.linnet.xnnpack"));
+  EXPECT_TRUE(std::filesystem::exists(store + "/slot-b.linnet.xnnpack"));
+}
+
 TEST_F(OtaAgentTest, StoreIsLockedByOneAgent) {
   OtaAgent agent = open_agent();
   auto second = open_agent(options());

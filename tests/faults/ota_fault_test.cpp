@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,14 @@ struct Observed {
   std::string phase;
   std::uint64_t received = 0;
 };
+
+// Scope knobs for slow targets (tests/faults/CMakeLists.txt sets them under qemu):
+// LINNET_OTA_FAULT_KILLS (random kills, default 200) and LINNET_OTA_FAULT_NESTED=0
+// (skip the second cut during recovery).
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -248,7 +257,7 @@ class OtaFaultTest : public testing::Test {
       if (!restart_and_check(run, allowed_after_crash, ctx)) continue;
 
       // Second cut: during the recovery that follows the first.
-      if (nested_cuts) {
+      if (nested_cuts && env_int("LINNET_OTA_FAULT_NESTED", 1) != 0) {
         copy_store(crashed, nested);
         const std::vector<std::string> recovery_steps = trace(with_store({"check"}, nested));
         for (std::size_t m = 1; m <= recovery_steps.size(); ++m) {
@@ -344,7 +353,7 @@ TEST_F(OtaFaultTest, EveryCrashPointOfARollback) {
 // acknowledged durably), restarting and resuming until the update lands, then again
 // from the old store, until at least kMinKills kills.
 TEST_F(OtaFaultTest, RandomKillsDuringTransfers) {
-  constexpr int kMinKills = 200;
+  const int kMinKills = env_int("LINNET_OTA_FAULT_KILLS", 200);
   const std::string store = work_ + "/random";
   const std::vector<std::string> install = {"install", work_ + "/v2.lnu", "--store", store, "--chunk", "262144"};
   // Duration of a clean install (median of three).
