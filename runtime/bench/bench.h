@@ -66,7 +66,9 @@ struct BenchReport {
   bool peak_reset_worked = false;
   // bandwidth
   double bytes_per_decoded_token = 0;
-  double measured_bandwidth_bytes_per_second = 0;
+  double measured_bandwidth_bytes_per_second = 0;  // best pass
+  double median_bandwidth_bytes_per_second = 0;
+  int bandwidth_passes = 0;
   double achieved_bandwidth_bytes_per_second = 0;
   double bandwidth_fraction = 0;
   std::vector<BoardProjection> boards;

@@ -49,7 +49,9 @@ Result<BandwidthResult> measure_read_bandwidth(const kernels::ThreadPool& pool, 
 
   std::atomic<std::uint64_t> sink{0};
   std::vector<double> rates;
-  for (int pass = 0; pass < options.passes; ++pass) {
+  const auto begin = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count(); };
+  for (int pass = 0; pass < 100 && (pass < options.passes || elapsed() < options.min_seconds); ++pass) {
     const auto start = std::chrono::steady_clock::now();
     pool.parallel_for(threads, [&](std::size_t t) {
       const std::size_t b = t * slice, e = std::min(words, b + slice);
@@ -65,6 +67,7 @@ Result<BandwidthResult> measure_read_bandwidth(const kernels::ThreadPool& pool, 
   r.median_bytes_per_second = rates[rates.size() / 2];
   r.buffer_bytes = bytes;
   r.threads = pool.threads();
+  r.passes = static_cast<int>(rates.size());
   if (sink.load() == 42) r.threads = -r.threads;  // keeps the sums alive; never true in practice
   return r;
 }

@@ -13,7 +13,10 @@ namespace linnet::bench {
 
 struct BandwidthOptions {
   std::size_t buffer_bytes = std::size_t{256} << 20;  // >> last-level cache
-  int passes = 5;                                     // best pass counts
+  int passes = 5;                                     // at least this many; the best counts
+  // Keep sweeping until this much time has passed (at most 100 passes): on a shared machine
+  // a longer window finds the quiet moments a short one misses.
+  double min_seconds = 2.0;
 };
 
 struct BandwidthResult {
@@ -21,10 +24,12 @@ struct BandwidthResult {
   double median_bytes_per_second = 0;
   std::size_t buffer_bytes = 0;
   int threads = 1;
+  int passes = 0;
 };
 
-// Allocates the buffer (freed before returning), touches it once, then times `passes`
-// parallel read sweeps over it with `pool` (borrowed for the call).
+// Allocates the buffer (freed before returning), touches it once, then times parallel read
+// sweeps over it with `pool` (borrowed for the call): `passes` or more, for at least
+// `min_seconds`.
 Result<BandwidthResult> measure_read_bandwidth(const kernels::ThreadPool& pool, const BandwidthOptions& options);
 
 }  // namespace linnet::bench
