@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -170,17 +169,49 @@ Json handle_line(Classifier& classifier, Session& session, const Flags& f, const
   return out;
 }
 
+// Reads one line of at most kMaxLineBytes into `line` (without the terminator). Returns
+// false at the end of input; `too_long` is set (and the rest of the line skipped) when the
+// line is longer, so one huge line cannot exhaust the memory.
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+
+bool read_line(std::FILE* in, std::string& line, bool& too_long) {
+  line.clear();
+  too_long = false;
+  int c;
+  bool any = false;
+  while ((c = std::fgetc(in)) != EOF) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < kMaxLineBytes) {
+      line.push_back(static_cast<char>(c));
+    } else {
+      too_long = true;
+    }
+  }
+  return any;
+}
+
 int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
   std::string line;
   std::size_t line_number = 0, requests = 0, errors = 0, judged = 0, right = 0, hits = 0;
   std::vector<double> ms;
-  while (std::getline(std::cin, line)) {
+  bool too_long = false;
+  while (read_line(stdin, line, too_long)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
     ++requests;
     bool has_expected = false, correct = false;
-    const Json out = handle_line(classifier, session, f, line, line_number, has_expected, correct);
+    Json out;
+    if (too_long) {
+      out = Json{{"line", line_number}, {"error", "line longer than " + std::to_string(kMaxLineBytes) + " bytes"}};
+    } else {
+      try {  // the boundary: nothing a line holds may end the stream
+        out = handle_line(classifier, session, f, line, line_number, has_expected, correct);
+      } catch (const std::exception& e) {
+        out = Json{{"line", line_number}, {"error", std::string("internal error: ") + e.what()}};
+      }
+    }
     if (out.contains("error")) {
       ++errors;
     } else {

@@ -4,10 +4,14 @@
 // without allocating per token.
 //
 //   auto model = LINNET_TRY(Model::open("m.linnet"));
-//   auto session = LINNET_TRY(Session::create(*model, {.context_length = 2048}));
+//   SessionOptions options;
+//   options.context_length = 2048;
+//   auto session = LINNET_TRY(Session::create(*model, options));
 //   auto prompt = LINNET_TRY(session->encode_chat("You are ...", "hello", false));
-//   auto result = LINNET_TRY(session->generate(prompt, options, [](std::string_view piece) {
-//     fputs(std::string(piece).c_str(), stdout); return true; }));
+//   auto result = LINNET_TRY(session->generate(prompt, GenerationOptions{}, [](std::string_view piece) {
+//     std::fwrite(piece.data(), 1, piece.size(), stdout);
+//     return true;
+//   }));
 #pragma once
 
 #include <chrono>

@@ -275,8 +275,11 @@ TEST_F(GoldenCli, ClassifyJsonlSurvivesBrokenLines) {
                "{\"id\": 4, \"text\": \"hello\", \"labels\": []}\n"
                "\n"
                "{\"id\": 5, \"text\": 42}\n"
-               "\xff\xfe not utf-8 \xc3\n"
-               "{\"id\": 6, \"text\": \"WIN a FREE camera now!!! click http://bit.ly/77\", \"expected\": \"SPAM\"}\n",
+               "\xff\xfe not utf-8 \xc3\n",
+               f);
+    const std::string huge = "{\"id\": 99, \"text\": \"" + std::string(3u << 20, 'x') + "\"}\n";  // 3 MiB
+    std::fputs(huge.c_str(), f);
+    std::fputs("{\"id\": 6, \"text\": \"WIN a FREE camera now!!! click http://bit.ly/77\", \"expected\": \"SPAM\"}\n",
                f);
     std::fclose(f);
   }
@@ -291,12 +294,13 @@ TEST_F(GoldenCli, ClassifyJsonlSurvivesBrokenLines) {
     lines.push_back(out.substr(start, nl - start));
     start = nl == std::string::npos ? out.size() : nl + 1;
   }
-  ASSERT_EQ(lines.size(), 8u) << out;
+  ASSERT_EQ(lines.size(), 9u) << out.substr(0, 2000);
   EXPECT_NE(lines[0].find("\"label\":\"ABUSE\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("\"correct\":true"), std::string::npos) << lines[0];
-  for (std::size_t i = 1; i < 7; ++i) EXPECT_NE(lines[i].find("\"error\""), std::string::npos) << lines[i];
-  EXPECT_NE(lines[7].find("\"label\":\"SPAM\""), std::string::npos) << lines[7];
-  EXPECT_NE(lines[7].find("\"id\":6"), std::string::npos) << lines[7];
+  for (std::size_t i = 1; i < 8; ++i) EXPECT_NE(lines[i].find("\"error\""), std::string::npos) << lines[i].substr(0, 200);
+  EXPECT_NE(lines[7].find("longer than"), std::string::npos) << lines[7].substr(0, 200);
+  EXPECT_NE(lines[8].find("\"label\":\"SPAM\""), std::string::npos) << lines[8];
+  EXPECT_NE(lines[8].find("\"id\":6"), std::string::npos) << lines[8];
 }
 
 }  // namespace
