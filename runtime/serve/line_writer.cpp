@@ -34,15 +34,17 @@ WriteOutcome LineWriter::write_line(std::string_view line) {
   return outcome;
 }
 
-// Writes every byte or gives up at the deadline. Caller holds mutex_.
+// Writes every byte, or gives up when the link takes nothing for `timeout` (a long line
+// on a slow line is fine as long as it keeps draining). Caller holds mutex_.
 WriteOutcome LineWriter::write_all(std::string_view bytes, std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;
-  const Clock::time_point deadline = Clock::now() + timeout;
+  Clock::time_point deadline = Clock::now() + timeout;
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
+      deadline = Clock::now() + timeout;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

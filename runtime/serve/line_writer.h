@@ -2,7 +2,7 @@
 // answers) and the worker thread (results, token streams) are serialised here, so a
 // line is never interleaved with another.
 //
-// A write waits at most write_timeout for the link to take the bytes. A client that
+// A write gives up when the link takes no byte for write_timeout. A client that
 // stops reading (or holds CTS low) therefore cannot wedge the server: the write gives
 // up, the caller learns the link is stalled (a generation is then cancelled), and the
 // next write tries again without waiting until one succeeds. A line cut short by a

@@ -44,7 +44,7 @@ namespace linnet::serve {
 struct ServerOptions {
   std::size_t max_line_bytes = kDefaultMaxLineBytes;
   std::chrono::milliseconds line_timeout{10000};   // silence that drops a partial line
-  std::chrono::milliseconds write_timeout{2000};   // a write that takes longer = stalled link
+  std::chrono::milliseconds write_timeout{2000};   // no byte taken for this long = stalled link
   std::chrono::milliseconds reconnect_interval{1000};
   std::size_t max_queue = 8;                       // waiting model requests
   bool reopen_link = true;
