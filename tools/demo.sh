@@ -72,3 +72,10 @@ for message in "${messages[@]}"; do
   echo "$message"
   "$linnet_bin" classify "$bundle" --labels SAFE,SPAM,ABUSE --system "$system" "$message"
 done
+
+# Without a message of the user's own, finish with the moderation sample: its labelled
+# set through the same build and bundle, with the measured accuracy (samples/moderation).
+if [ $# -eq 0 ]; then
+  echo "== samples/moderation: the labelled set"
+  exec "$repo/samples/moderation/run.sh"
+fi
