@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <new>
 #include <vector>
@@ -115,6 +116,7 @@ TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
     std::vector<Status> results;
     results.reserve(16);
 
+    const auto started = std::chrono::steady_clock::now();
     g_allocations = 0;
     g_counting = true;
     results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
@@ -127,12 +129,13 @@ TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
     exec.reset();
     results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
     g_counting = false;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     const long allocations = g_allocations.load();
     for (const Status& s : results) EXPECT_TRUE(s.ok()) << config.name << ": " << s.error().message();
     EXPECT_EQ(allocations, 0) << config.name << ": heap allocations during forward/logits_for_rows/save/load";
-    std::printf("heap allocations on the token path (%s): %ld (prefill 700 + decode + snapshot)\n", config.name,
-                allocations);
+    std::printf("heap allocations on the token path (%s): %ld (prefill 700 + decode + snapshot, %.2f s)\n",
+                config.name, allocations, seconds);
   }
 
   // The counter works: creating an executor allocates.
