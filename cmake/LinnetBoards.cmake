@@ -77,3 +77,12 @@ if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
   endif()
   set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L / -cpu ${LINNET_BOARD_qemu_cpu})
 endif()
+
+# Tests that start a built binary through the shell (system, popen) put this in front of
+# its path: "qemu-aarch64 -L / -cpu cortex-a72 " on cross builds, nothing natively (the
+# build root has no binfmt_misc handler, so an arm64 binary cannot be exec'd directly).
+set(LINNET_RUN_PREFIX "")
+if(CMAKE_CROSSCOMPILING_EMULATOR)
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " LINNET_RUN_PREFIX)
+  string(APPEND LINNET_RUN_PREFIX " ")
+endif()

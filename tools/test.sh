@@ -2,12 +2,14 @@
 # The test command: sets up the Debian 13 (trixie) build environment, then configures,
 # builds and tests each configuration in it and prints a summary.
 #
-#   sudo tools/test.sh                  host host-asan rpi4 rpi5 fuzz (on an arm64 host: host host-asan fuzz)
+#   sudo tools/test.sh                  host-asan rpi4:board rpi5:board fuzz (what CI runs;
+#                                       on an arm64 host: host-asan host fuzz)
+#   sudo tools/test.sh host rpi4        everything, natively and under qemu (~25 min more)
 #   sudo tools/test.sh host rpi5        only these
 #   tools/test.sh --list                the configurations
 #
 # Configurations (CMakePresets.json):
-#   host         native build, all tests
+#   host         native release build, all tests
 #   host-asan    native build with AddressSanitizer + UndefinedBehaviorSanitizer, all tests
 #   rpi4 rpi5 jetson-orin
 #                cross build for the board; ctest runs every test under
@@ -15,6 +17,11 @@
 #   rpi4-native rpi5-native jetson-orin-native
 #                on the board itself: native build with the board's flags
 #   fuzz         clang libFuzzer targets (tests/fuzz), each for LINNET_FUZZ_SECONDS
+# Any of them with ":board" (e.g. rpi5:board) builds and runs only the tests labelled
+# "board": kernels, platform checks, executor, golden forward pass, the code that differs
+# between targets. The default set runs every test under the sanitizers, and the board
+# tests with each Pi's compiler flags and qemu CPU model: it takes about 20 minutes on
+# two cores, where every test in every configuration would take over 45.
 #
 # Root is needed on a non-trixie host (the build root uses debootstrap, chroot and mount
 # namespaces); on a trixie host with the packages installed it is not.
@@ -23,6 +30,7 @@
 #   LINNET_BUILD_DIR      where the build trees go (default: build, i.e. build/<preset>)
 #   LINNET_JOBS           parallel compile and test jobs (default: all cores)
 #   LINNET_FUZZ_SECONDS   how long each fuzz target runs (default 30)
+#   LINNET_FUZZ_SEED      libFuzzer seed (default 1: the same exploration each run; 0: random)
 #   LINNET_TEST_TIMEOUT   per-test timeout in seconds (default 1500; tests under qemu are slow)
 #   and those of toolchains/trixie-root.sh (LINNET_ROOT, LINNET_SHARED_DIR, ...).
 set -euo pipefail
@@ -37,9 +45,9 @@ usage() {
 
 default_configs() {
   if [ "$(uname -m)" = aarch64 ]; then
-    echo host host-asan fuzz
+    echo host-asan host fuzz
   else
-    echo host host-asan rpi4 rpi5 fuzz
+    echo host-asan rpi4:board rpi5:board fuzz
   fi
 }
 
@@ -50,7 +58,7 @@ if [ "${LINNET_TEST_STAGE:-}" != inner ]; then
     --list) printf '%s\n' "${all_configs[@]}"; exit 0 ;;
   esac
   for c in "$@"; do
-    printf '%s\n' "${all_configs[@]}" | grep -qx -- "$c" ||
+    printf '%s\n' "${all_configs[@]}" | grep -qx -- "${c%:board}" ||
       { echo "test.sh: unknown configuration '$c' (try --list)" >&2; exit 2; }
   done
   "$repo/toolchains/trixie-root.sh" setup
@@ -92,8 +100,9 @@ took_since() {
 
 # Runs one configuration; appends a line to `summary`; returns non-zero on any failure.
 run_config() {
-  local config=$1 preset=$1
-  [ "$config" = fuzz ] && preset=host-fuzz
+  local config=$1 preset=${1%:board} scope=all
+  [ "$preset" != "$config" ] && scope=board
+  [ "$preset" = fuzz ] && preset=host-fuzz
   local dir=$build_root/$preset
   local start cpu_start note="" tests_line=""
   start=$(date +%s)
@@ -103,7 +112,7 @@ run_config() {
   echo
   echo "=== $config: configure ($dir) ==="
   local extra=()
-  [ "$config" = fuzz ] && extra=(-DLINNET_FUZZ_SECONDS="$fuzz_seconds")
+  [ "$config" = fuzz ] && extra=(-DLINNET_FUZZ_SECONDS="$fuzz_seconds" -DLINNET_FUZZ_SEED="${LINNET_FUZZ_SEED:-1}")
   if ! cmake --preset "$preset" -B "$dir" "${extra[@]}" > "$dir/test-configure.log" 2>&1; then
     tail -n 40 "$dir/test-configure.log"
     took_since "$start" "$cpu_start"
@@ -117,6 +126,7 @@ run_config() {
   echo "=== $config: build (-j$jobs) ==="
   local target=()
   [ "$config" = fuzz ] && target=(--target linnet_fuzzers)
+  [ "$scope" = board ] && target=(--target linnet_board_tests)
   if ! cmake --build "$dir" -j "$jobs" "${target[@]}" > "$dir/test-build.log" 2>&1; then
     grep -E -B2 -A12 'error|FAILED' "$dir/test-build.log" | head -n 80
     echo "(full log: $dir/test-build.log)"
@@ -137,6 +147,7 @@ run_config() {
     note="$count targets x ${fuzz_seconds}s"
     echo "=== $config: fuzzing $count targets for ${fuzz_seconds}s each ==="
   else
+    [ "$scope" = board ] && label=(-L '^board$')
     echo "=== $config: test${note:+ ($note)} ==="
   fi
   local rc=0

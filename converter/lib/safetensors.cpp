@@ -160,7 +160,8 @@ Result<std::vector<float>> to_f32(const StTensor& t) {
   const auto* p = t.bytes.data();
   switch (t.dtype) {
     case StDType::kF32:
-      std::memcpy(out.data(), p, n * 4);
+      // An empty tensor has no buffer: memcpy with a null pointer is undefined even for 0 bytes.
+      if (n != 0) std::memcpy(out.data(), p, n * 4);
       break;
     case StDType::kBF16:
     case StDType::kF16:

@@ -258,6 +258,11 @@ Result<Bundle> Bundle::open(const std::string& path, BundleOpenOptions options) 
                           std::string(tensor_class_name(spec.cls)) + " tensor"));
     }
     const auto* shape = t->shape();
+    // The verifier aligns a vector's length field (4 bytes), not its 8-byte elements: a
+    // crafted table can put them off by 4, and reading them would be a misaligned load.
+    if (reinterpret_cast<std::uintptr_t>(shape->data()) % alignof(std::uint64_t) != 0) {
+      return fail(corrupt(where + ": shape vector is not 8-byte aligned"));
+    }
     bool shape_ok = shape->size() == spec.shape.size();
     for (std::size_t d = 0; shape_ok && d < spec.shape.size(); ++d) {
       shape_ok = shape->Get(static_cast<flatbuffers::uoffset_t>(d)) == static_cast<std::uint64_t>(spec.shape[d]);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <vector>
 
 #include "ota/update_generated.h"
 
@@ -165,14 +166,18 @@ Result<Manifest> decode_manifest(std::span<const std::uint8_t> bytes) {
   if (!fb::ManifestBufferHasIdentifier(bytes.data())) {
     return corrupt("manifest lacks the \"LNUM\" identifier");
   }
+  // FlatBuffers reads scalars in place and needs them aligned; the manifest sits at
+  // whatever offset the update head put it, so it is read from an aligned copy
+  // (operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__, >= 8 for every scalar).
+  const std::vector<std::uint8_t> aligned(bytes.begin(), bytes.end());
   // Explicit limits: a manifest is a handful of small tables.
   flatbuffers::Verifier::Options options;
   options.max_depth = 8;
   options.max_tables = 16;
   options.max_size = kMaxManifestBytes;
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size(), options);
   if (!fb::VerifyManifestBuffer(verifier)) return corrupt("manifest is not a valid FlatBuffer");
-  const fb::Manifest* root = fb::GetManifest(bytes.data());
+  const fb::Manifest* root = fb::GetManifest(aligned.data());
 
   if (root->format_version() != kManifestFormatVersion) {
     return Error(ErrorCode::kUnsupported, "manifest format version " +

@@ -116,11 +116,11 @@ class OtaFaultTest : public testing::Test {
   static ChildResult child(std::vector<std::string> args,
                            std::optional<std::chrono::microseconds> kill_after = std::nullopt) {
     args.insert(args.begin(), LINNET_OTA_FAULT_CHILD);
-    // Cross builds: "qemu-aarch64;-L;/;-cpu;cortex-a76" in front of the child.
+    // Cross builds: "qemu-aarch64|-L|/|-cpu|cortex-a76" in front of the child.
     std::string emulator = LINNET_OTA_FAULT_EMULATOR;
     std::vector<std::string> prefix;
     for (std::size_t start = 0; !emulator.empty() && start <= emulator.size();) {
-      const std::size_t end = std::min(emulator.find(';', start), emulator.size());
+      const std::size_t end = std::min(emulator.find('|', start), emulator.size());
       prefix.push_back(emulator.substr(start, end - start));
       start = end + 1;
     }
@@ -314,8 +314,15 @@ TEST_F(OtaFaultTest, EveryCrashPointOfAnUpdate) {
                            "incoming.created", "state.tmp-written", "state.tmp-synced", "state.renamed",
                            "state.dir-synced", "slot.released", "slot.released-synced", "chunk.written",
                            "chunk.synced", "slot.renamed", "slot.renamed-synced", "head.removed",
-                           "head.removed-synced", "recover.unrenamed", "recover.cleaned"}) {
+                           "head.removed-synced"}) {
     EXPECT_TRUE(covered.count(step)) << "crash point " << step << " was never reached";
+  }
+  // Recovery's own crash points are reached by the second cut (a crash while recovering
+  // from a crash), which the smoke scope under qemu leaves out.
+  if (env_int("LINNET_OTA_FAULT_NESTED", 1) != 0) {
+    for (const char* step : {"recover.unrenamed", "recover.cleaned"}) {
+      EXPECT_TRUE(covered.count(step)) << "crash point " << step << " was never reached";
+    }
   }
 }
 
