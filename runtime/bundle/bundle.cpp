@@ -118,6 +118,9 @@ Result<TokenizerSource> read_tokenizer(const fb::Tokenizer& t, const HyperParams
       s.added_tokens.push_back(AddedTokenView{a->id(), view_of(a->content()), a->special()});
     }
   }
+  // The tokenizer refuses a kind it does not implement (a bundle from a newer converter).
+  s.normalizer = view_of(t.normalizer());
+  s.pre_tokenizer = view_of(t.pre_tokenizer());
   s.eos_id = t.eos_id();
   s.pad_id = t.pad_id();
   s.endoftext_id = t.endoftext_id();

@@ -1,6 +1,7 @@
 // The tokenizer built from a bundle (qwen35-tiny-a converted by the converter, opened
 // by the bundle loader) matches every Hugging Face case, as the one built from
 // tokenizer.json does; and the bundle's chat strings render the reference prompt.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -64,6 +65,59 @@ TEST(TokenizerFromBundle, MatchesEveryHuggingFaceCase) {
   EXPECT_EQ(render_chat(format, messages, ChatOptions{.thinking = false}),
             "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
             "<think>\n\n</think>\n\n");
+}
+
+// The normalizer and pre-tokenizer recorded in the bundle are the ones applied: the same
+// checkpoint with `"normalizer": null` in tokenizer.json leaves a decomposed "e" + U+0301
+// as two pieces, where the NFC bundle composes it to one "\u00e9".
+TEST(TokenizerFromBundle, AppliesTheBundlesNormalizer) {
+  convert::testing::TempDir dir;
+  const std::string hf = dir.file("hf");
+  std::filesystem::create_directories(hf);
+  for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+                        "tokenizer_config.json"}) {
+    std::filesystem::copy_file(kTinyDir + "/" + f, hf + "/" + f);
+  }
+  std::ifstream in(hf + "/tokenizer.json");
+  auto json = nlohmann::json::parse(in);
+  in.close();
+  ASSERT_EQ(json["normalizer"]["type"], "NFC");
+  json["normalizer"] = nullptr;
+  std::ofstream(hf + "/tokenizer.json", std::ios::trunc) << json.dump();
+
+  const auto open_tokenizer = [&](const std::string& from, const std::string& out, Result<Bundle>& bundle) {
+    convert::ConvertOptions options;
+    options.hf_dir = from;
+    options.output = dir.file(out);
+    options.quant = convert::QuantMode::kF32;
+    options.converter_version = "test";
+    auto report = convert::convert_checkpoint(options);
+    EXPECT_TRUE(report.ok()) << report.error().message();
+    bundle = Bundle::open(options.output);
+    EXPECT_TRUE(bundle.ok()) << bundle.error().message();
+  };
+  Result<Bundle> nfc_bundle = Error(ErrorCode::kNotFound, "not opened");
+  Result<Bundle> raw_bundle = Error(ErrorCode::kNotFound, "not opened");
+  open_tokenizer(kTinyDir, "nfc.linnet", nfc_bundle);
+  open_tokenizer(hf, "raw.linnet", raw_bundle);
+  ASSERT_TRUE(nfc_bundle.ok() && raw_bundle.ok());
+  EXPECT_EQ(nfc_bundle->tokenizer().normalizer, "NFC");
+  EXPECT_EQ(nfc_bundle->tokenizer().pre_tokenizer, "qwen3.5");
+  EXPECT_EQ(raw_bundle->tokenizer().normalizer, "none");
+
+  auto nfc = Tokenizer::create(nfc_bundle->tokenizer());
+  auto raw = Tokenizer::create(raw_bundle->tokenizer());
+  ASSERT_TRUE(nfc.ok() && raw.ok());
+  const std::string decomposed = "caf" "e\xcc\x81";  // "cafe" + COMBINING ACUTE ACCENT
+  auto composed_ids = nfc->encode(decomposed);
+  auto raw_ids = raw->encode(decomposed);
+  auto precomposed_ids = nfc->encode("caf\xc3\xa9");
+  ASSERT_TRUE(composed_ids.ok() && raw_ids.ok() && precomposed_ids.ok());
+  EXPECT_EQ(*composed_ids, *precomposed_ids);
+  EXPECT_NE(*raw_ids, *composed_ids);
+  auto back = raw->decode(*raw_ids);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, decomposed);  // nothing normalised away
 }
 
 }  // namespace
