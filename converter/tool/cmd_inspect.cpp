@@ -1,74 +1,28 @@
 // `linnet-convert inspect m.linnet [--json] [--verify] [--context N] [--threads N] [--no-tensors]`:
 // metadata, tensor table, bytes by tensor class, and the memory the runtime needs at a
 // context length (default 4096, capped at the model's maximum) and thread count.
-#include <charconv>
 #include <cstdio>
-#include <string>
 
-#include "bundle/bundle.h"
-#include "bundle/bundle_summary.h"
-#include "bundle/memory_report.h"
+#include "bundle/bundle_report.h"
 #include "converter/tool/commands.h"
 
 namespace linnet::convert::tool {
 
 int run_inspect(Args args) {
-  std::string path;
-  bool json = false, verify = false, tensors = true;
-  int context = 0, threads = 1;
-  auto parse_int = [](std::string_view s, int& out) {
-    return !s.empty() && std::from_chars(s.data(), s.data() + s.size(), out).ptr == s.data() + s.size() && out > 0;
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    if ((a == "--context" || a == "--threads") && i + 1 < args.size()) {
-      if (!parse_int(args[++i], a == "--context" ? context : threads)) {
-        std::fprintf(stderr, "linnet-convert inspect: %.*s takes a positive integer\n", static_cast<int>(a.size()),
-                     a.data());
-        return 2;
-      }
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--verify") {
-      verify = true;
-    } else if (a == "--no-tensors") {
-      tensors = false;
-    } else if (!a.empty() && a[0] != '-' && path.empty()) {
-      path = std::string(a);
-    } else {
-      std::fprintf(stderr, "usage: linnet-convert inspect <bundle> [--json] [--verify] [--context N] [--threads N] [--no-tensors]\n");
-      return 2;
-    }
-  }
-  if (path.empty()) {
-    std::fprintf(stderr, "usage: linnet-convert inspect <bundle> [--json] [--verify] [--context N] [--threads N] [--no-tensors]\n");
+  BundleReportRequest defaults;
+  defaults.tensors = true;
+  auto request = parse_bundle_report_args(args, defaults);
+  if (!request.ok()) {
+    std::fprintf(stderr, "linnet-convert inspect: %s\nusage: linnet-convert inspect <bundle> [--json] [--verify] "
+                         "[--context N] [--threads N] [--no-tensors]\n", request.error().message().c_str());
     return 2;
   }
-  auto bundle = Bundle::open(path, BundleOpenOptions{verify});
-  if (!bundle.ok()) {
-    std::fprintf(stderr, "linnet-convert: error: %s\n", bundle.error().message().c_str());
+  auto report = render_bundle_report(*request);
+  if (!report.ok()) {
+    std::fprintf(stderr, "linnet-convert: error: %s\n", report.error().message().c_str());
     return 1;
   }
-  ExecutorOptions eo;
-  const int max_pos = bundle->hyper_params().max_position_embeddings;
-  eo.context_length = context > 0 ? context : (max_pos > 0 && max_pos < 4096 ? max_pos : 4096);
-  eo.threads = threads;
-  auto memory = memory_report(*bundle, eo);
-  if (!memory.ok()) {
-    std::fprintf(stderr, "linnet-convert: error: %s\n", memory.error().message().c_str());
-    return 1;
-  }
-  const SummaryOptions so{tensors};
-  if (json) {
-    std::string s = summarize_json(*bundle, so);
-    s.pop_back();  // the closing brace: append the memory plan
-    std::printf("%s,\"sha256_verified\":%s,\"memory\":%s}\n", s.c_str(), verify ? "true" : "false",
-                memory_report_json(*memory).c_str());
-  } else {
-    std::fputs(summarize_text(*bundle, so).c_str(), stdout);
-    std::fputs(memory_report_text(*memory).c_str(), stdout);
-    if (verify) std::printf("sha256 verified\n");
-  }
+  std::fputs(report->c_str(), stdout);
   return 0;
 }
 

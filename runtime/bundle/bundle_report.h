@@ -1,0 +1,31 @@
+// The report behind `linnet info` and `linnet-convert inspect`: a bundle opened with full
+// validation (and its SHA-256 checked on request), its metadata, bytes by tensor class and
+// the memory plan at a context length and thread count, as text or one JSON object.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace linnet {
+
+struct BundleReportRequest {
+  std::string path;
+  bool json = false;
+  bool verify = false;   // also recompute the content SHA-256
+  bool tensors = false;  // list every tensor
+  int context = 0;       // 0: 4096, capped at the model's max_position_embeddings
+  int threads = 1;
+};
+
+// Parses `<bundle> [--json] [--verify] [--tensors | --no-tensors] [--context N] [--threads N]`
+// over `defaults`; an unknown flag, a bad number or a missing path is an error.
+Result<BundleReportRequest> parse_bundle_report_args(std::span<const std::string_view> args,
+                                                     BundleReportRequest defaults);
+
+// An unreadable or invalid bundle is an error with the loader's message.
+Result<std::string> render_bundle_report(const BundleReportRequest& request);
+
+}  // namespace linnet
