@@ -29,7 +29,7 @@
 # Environment:
 #   LINNET_BUILD_DIR      where the build trees go (default: build, i.e. build/<preset>)
 #   LINNET_JOBS           parallel compile and test jobs (default: all cores)
-#   LINNET_FUZZ_SECONDS   how long each fuzz target runs (default 30)
+#   LINNET_FUZZ_SECONDS   how long each fuzz target runs (default 20)
 #   LINNET_FUZZ_SEED      libFuzzer seed (default 1: the same exploration each run; 0: random)
 #   LINNET_TEST_TIMEOUT   per-test timeout in seconds (default 1500; tests under qemu are slow)
 #   and those of toolchains/trixie-root.sh (LINNET_ROOT, LINNET_SHARED_DIR, ...).
@@ -72,7 +72,7 @@ cd "$repo"
 read -r -a configs <<< "${*:-$(default_configs)}"
 build_root=${LINNET_BUILD_DIR:-build}
 jobs=${LINNET_JOBS:-$(nproc)}
-fuzz_seconds=${LINNET_FUZZ_SECONDS:-30}
+fuzz_seconds=${LINNET_FUZZ_SECONDS:-20}
 test_timeout=${LINNET_TEST_TIMEOUT:-1500}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
