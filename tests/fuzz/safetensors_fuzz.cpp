@@ -5,43 +5,14 @@
 //
 // The reader takes a path; the input is written to an anonymous memory file (memfd) and
 // opened as /proc/self/fd/N, so no file system is touched.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "converter/lib/safetensors.h"
+#include "memory_file.h"  // this folder
 
 namespace {
-
-// Owns the memfd for one input; closed on scope exit.
-class MemoryFile {
- public:
-  explicit MemoryFile(const std::uint8_t* data, std::size_t size)
-      : fd_(memfd_create("safetensors_fuzz", MFD_CLOEXEC)) {
-    std::size_t written = 0;
-    while (fd_ >= 0 && written < size) {
-      const ssize_t n = write(fd_, data + written, size - written);
-      if (n <= 0) break;
-      written += static_cast<std::size_t>(n);
-    }
-    ok_ = fd_ >= 0 && written == size;
-  }
-  ~MemoryFile() {
-    if (fd_ >= 0) close(fd_);
-  }
-  MemoryFile(const MemoryFile&) = delete;
-  MemoryFile& operator=(const MemoryFile&) = delete;
-
-  bool ok() const { return ok_; }
-  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
-
- private:
-  int fd_;
-  bool ok_ = false;
-};
 
 // Large enough for real headers, small enough that each run stays fast.
 constexpr std::size_t kMaxInput = 1 << 20;
@@ -50,7 +21,7 @@ constexpr std::size_t kMaxInput = 1 << 20;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > kMaxInput) return 0;
-  const MemoryFile file(data, size);
+  const linnet::fuzz::MemoryFile file("safetensors_fuzz", data, size);
   if (!file.ok()) return 0;
   auto opened = linnet::convert::SafetensorsFile::open(file.path());
   if (!opened.ok()) return 0;
