@@ -36,29 +36,22 @@ int run_chat(Args args) {
   std::optional<bool> thinking;
   bool stats = false;
   GenerationFlags gen;
-  SessionOptions options;
-  options.threads = board_default_threads();
-  std::optional<std::string> packed_cache;
+  SessionFlags session_flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
     const GenerationFlags::Parse parsed = gen.parse(args, i);
     if (parsed == GenerationFlags::Parse::kBad) return usage();
     if (parsed == GenerationFlags::Parse::kTaken) continue;
+    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
+    if (session_parsed == SessionFlags::Parse::kBad) return usage();
+    if (session_parsed == SessionFlags::Parse::kTaken) continue;
     if (a == "--system" && has_value) {
       system = std::string(args[++i]);
     } else if (a == "--thinking" || a == "--no-thinking") {
       thinking = a == "--thinking";
     } else if (a == "--stats") {
       stats = true;
-    } else if (a == "--no-xnnpack") {
-      options.use_xnnpack = false;
-    } else if (a == "--packed-cache" && has_value) {
-      packed_cache = std::string(args[++i]);
-    } else if ((a == "--threads" || a == "--context") && has_value) {
-      int v = 0;
-      if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--threads" ? options.threads : options.context_length) = v;
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
@@ -66,7 +59,7 @@ int run_chat(Args args) {
     }
   }
   if (bundle.empty()) return usage();
-  options.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
+  const SessionOptions options = session_flags.options_for(bundle);
   auto loaded = open_session("chat", bundle, options);
   if (!loaded) return 1;
   Session& session = *loaded->session;

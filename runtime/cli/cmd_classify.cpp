@@ -250,12 +250,14 @@ int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
 
 int run_classify(Args args) {
   Flags f;
-  f.session.threads = board_default_threads();
-  f.session.context_length = 2048;
+  SessionFlags session_flags;
+  session_flags.options.context_length = 2048;
   bool no_cache = false;
-  std::optional<std::string> packed_cache;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
+    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
+    if (session_parsed == SessionFlags::Parse::kBad) return usage();
+    if (session_parsed == SessionFlags::Parse::kTaken) continue;
     const bool has_value = i + 1 < args.size();
     if (a == "--labels" && has_value) {
       f.labels = split_labels(args[++i]);
@@ -273,20 +275,10 @@ int run_classify(Args args) {
       no_cache = true;
     } else if (a == "--score-end") {
       f.classifier.score_end_token = true;
-    } else if (a == "--no-xnnpack") {
-      f.session.use_xnnpack = false;
-    } else if (a == "--packed-cache" && has_value) {
-      packed_cache = std::string(args[++i]);
-    } else if ((a == "--threads" || a == "--context" || a == "--runs" || a == "--system-tokens" ||
-                a == "--message-tokens") &&
-               has_value) {
+    } else if ((a == "--runs" || a == "--system-tokens" || a == "--message-tokens") && has_value) {
       int v = 0;
       if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--threads"         ? f.session.threads
-       : a == "--context"       ? f.session.context_length
-       : a == "--runs"          ? f.runs
-       : a == "--system-tokens" ? f.system_tokens
-                                : f.message_tokens) = v;
+      (a == "--runs" ? f.runs : a == "--system-tokens" ? f.system_tokens : f.message_tokens) = v;
     } else if (!a.empty() && a[0] != '-' && f.bundle.empty()) {
       f.bundle = std::string(a);
     } else if (!a.empty() && a[0] != '-' && !f.text && !f.jsonl) {
@@ -305,7 +297,7 @@ int run_classify(Args args) {
     return 2;
   }
   if (no_cache) f.classifier.prefix_cache_entries = 0;
-  f.session.packed_weights_cache = packed_cache.value_or(f.bundle + ".xnnpack");
+  f.session = session_flags.options_for(f.bundle);
 
   auto loaded = open_session("classify", f.bundle, f.session);
   if (!loaded) return 1;

@@ -34,15 +34,16 @@ int run_run(Args args) {
   bool chat = false, stats = false;
   std::optional<bool> thinking;
   GenerationFlags gen;
-  SessionOptions options;
-  options.threads = board_default_threads();
-  std::optional<std::string> packed_cache;
+  SessionFlags session_flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
     const GenerationFlags::Parse parsed = gen.parse(args, i);
     if (parsed == GenerationFlags::Parse::kBad) return usage();
     if (parsed == GenerationFlags::Parse::kTaken) continue;
+    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
+    if (session_parsed == SessionFlags::Parse::kBad) return usage();
+    if (session_parsed == SessionFlags::Parse::kTaken) continue;
     if (a == "--prompt" && has_value) {
       prompt = std::string(args[++i]);
     } else if (a == "--system" && has_value) {
@@ -53,14 +54,6 @@ int run_run(Args args) {
       thinking = a == "--thinking";
     } else if (a == "--stats") {
       stats = true;
-    } else if (a == "--no-xnnpack") {
-      options.use_xnnpack = false;
-    } else if (a == "--packed-cache" && has_value) {
-      packed_cache = std::string(args[++i]);
-    } else if ((a == "--threads" || a == "--context") && has_value) {
-      int v = 0;
-      if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--threads" ? options.threads : options.context_length) = v;
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
@@ -72,7 +65,7 @@ int run_run(Args args) {
     std::fprintf(stderr, "linnet run: --system and --thinking need --chat\n");
     return 2;
   }
-  options.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
+  const SessionOptions options = session_flags.options_for(bundle);
   auto loaded = open_session("run", bundle, options);
   if (!loaded) return 1;
   Session& session = *loaded->session;

@@ -33,6 +33,31 @@ int board_default_threads() {
   return 1;
 }
 
+SessionFlags::SessionFlags() { options.threads = board_default_threads(); }
+
+SessionFlags::Parse SessionFlags::parse(Args args, std::size_t& i) {
+  const std::string_view a = args[i];
+  const bool has_value = i + 1 < args.size();
+  if (a == "--no-xnnpack") {
+    options.use_xnnpack = false;
+  } else if (a == "--packed-cache" && has_value) {
+    packed_cache = std::string(args[++i]);
+  } else if ((a == "--threads" || a == "--context") && has_value) {
+    int v = 0;
+    if (!parse_int(args[++i], v) || v < 1) return Parse::kBad;
+    (a == "--threads" ? options.threads : options.context_length) = v;
+  } else {
+    return Parse::kNotMine;
+  }
+  return Parse::kTaken;
+}
+
+SessionOptions SessionFlags::options_for(const std::string& bundle) const {
+  SessionOptions o = options;
+  o.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
+  return o;
+}
+
 std::optional<LoadedSession> open_session(std::string_view command, const std::string& path,
                                           const SessionOptions& options) {
   auto model = Model::open(path);

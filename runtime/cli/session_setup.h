@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/commands.h"
 #include "session/model.h"
 #include "session/session.h"
 
@@ -19,6 +20,22 @@ bool parse_float(std::string_view s, float& out);
 
 // The board profile's default thread count (boards/<board>.board, `threads`).
 int board_default_threads();
+
+// The session flags of run, chat and classify: --threads N, --context N (positive),
+// --packed-cache PATH, --no-xnnpack. Threads default to the board's.
+struct SessionFlags {
+  SessionFlags();
+
+  enum class Parse { kNotMine, kTaken, kBad };
+  // Looks at args[i] (and its value, advancing i past it).
+  Parse parse(Args args, std::size_t& i);
+  // The options for `bundle`: XNNPACK's packed weights cached beside it (<bundle>.xnnpack)
+  // unless --packed-cache named another file.
+  SessionOptions options_for(const std::string& bundle) const;
+
+  SessionOptions options;
+  std::optional<std::string> packed_cache;
+};
 
 struct LoadedSession {
   std::unique_ptr<Model> model;
