@@ -22,8 +22,9 @@ function(linnet_add_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main linnet_warnings)
   # Test code itself at -O1 whatever the build type: its compile time is GoogleTest's
-  # templates through the optimiser (-O3 costs ~45 % more), and what it exercises, the
-  # libraries, keeps the configuration's flags.
+  # templates through the optimiser (runtime/chat/chat_test.cpp: 9.2 s of CPU at -O3,
+  # 6.2 s at -O1, with the command from compile_commands.json), and what it exercises,
+  # the libraries, keeps the configuration's flags.
   target_compile_options(${name} PRIVATE -O1)
   target_compile_definitions(${name} PRIVATE LINNET_SHARED_DIR="${LINNET_SHARED_DIR}")
   if(CMAKE_CROSSCOMPILING)

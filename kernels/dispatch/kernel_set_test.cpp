@@ -13,23 +13,13 @@
 #include "kernels/reference/conv1d_ref.h"
 #include "kernels/reference/gated_delta_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
+#include "kernels/reference/test_util.h"
 
 namespace linnet::kernels {
 namespace {
 
-std::vector<float> rnd(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& f : v) f = d(rng);
-  return v;
-}
-
-void expect_near(const std::vector<float>& got, const std::vector<float>& want, float tol, const char* what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], tol * (1.0f + std::fabs(want[i]))) << what << " at " << i;
-}
+using testing::expect_close;
+using testing::normal_vector;
 
 struct Config {
   KernelTier tier;
@@ -54,7 +44,7 @@ TEST_P(KernelSetTest, GatedDeltaLayerMatchesReference) {
   const GatedDeltaShape shape{2, 6, 16, 12};  // Hk 2, Hv 6 (groups of 3), dk 16, dv 12
   const int T = 71;
   const std::size_t C = static_cast<std::size_t>(shape.qkv_channels());
-  auto qkv = rnd(static_cast<std::size_t>(T) * C, 1, 0.3f);
+  auto qkv = normal_vector(static_cast<std::size_t>(T) * C, 1, 0.3f);
   std::vector<float> g(static_cast<std::size_t>(T * shape.num_value_heads)), beta(g.size());
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -63,7 +53,7 @@ TEST_P(KernelSetTest, GatedDeltaLayerMatchesReference) {
     beta[i] = 0.1f + 0.8f * u(rng);
   }
   const std::size_t state_n = static_cast<std::size_t>(shape.num_value_heads * shape.key_dim * shape.value_dim);
-  auto s_ref = rnd(state_n, 3, 0.1f), s_got = s_ref;
+  auto s_ref = normal_vector(state_n, 3, 0.1f), s_got = s_ref;
   std::vector<float> o_ref(static_cast<std::size_t>(T * shape.num_value_heads * shape.value_dim)), o_got(o_ref.size());
   std::vector<float> ref_scratch(gated_delta_prefill_scratch_floats(shape));
   gated_delta_prefill_ref(shape, T, qkv.data(), g.data(), beta.data(), s_ref.data(), o_ref.data(), ref_scratch.data());
@@ -71,21 +61,21 @@ TEST_P(KernelSetTest, GatedDeltaLayerMatchesReference) {
   std::vector<float> scratch(per_thread * static_cast<std::size_t>(set_->threads()));
   set_->gated_delta_prefill(shape, T, qkv.data(), g.data(), beta.data(), s_got.data(), o_got.data(), scratch.data(),
                             per_thread);
-  expect_near(o_got, o_ref, 1e-4f, "prefill o");
-  expect_near(s_got, s_ref, 1e-4f, "prefill state");
+  expect_close(o_got, o_ref, 1e-4f, "prefill o");
+  expect_close(s_got, s_ref, 1e-4f, "prefill state");
   // One decode step from there.
   std::vector<float> d_ref(static_cast<std::size_t>(shape.num_value_heads * shape.value_dim)), d_got(d_ref.size());
   gated_delta_decode_ref(shape, qkv.data(), g.data(), beta.data(), s_ref.data(), d_ref.data());
   set_->gated_delta_decode(shape, qkv.data(), g.data(), beta.data(), s_got.data(), d_got.data());
-  expect_near(d_got, d_ref, 1e-4f, "decode o");
-  expect_near(s_got, s_ref, 1e-4f, "decode state");
+  expect_close(d_got, d_ref, 1e-4f, "decode o");
+  expect_close(s_got, s_ref, 1e-4f, "decode state");
 }
 
 TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
   const AttentionShape shape{4, 2, 24};
   const int capacity = 60, first = 9, T = 35;
   const std::size_t hd = 24, cap = static_cast<std::size_t>(capacity);
-  auto kc = rnd(2 * cap * hd, 4), vc = rnd(2 * cap * hd, 5);
+  auto kc = normal_vector(2 * cap * hd, 4), vc = normal_vector(2 * cap * hd, 5);
   std::vector<Half> k16(kc.size()), v16(vc.size());
   for (std::size_t i = 0; i < kc.size(); ++i) {
     k16[i] = float_to_half(kc[i]);
@@ -94,7 +84,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
     vc[i] = half_to_float(v16[i]);
   }
   const std::size_t q_head = 2 * hd, q_token = 4 * q_head;  // [query | gate] per head
-  auto q = rnd(static_cast<std::size_t>(T) * q_token, 6);
+  auto q = normal_vector(static_cast<std::size_t>(T) * q_token, 6);
   std::vector<float> ref(static_cast<std::size_t>(T) * 4 * hd), got_f32(ref.size()), got_f16(ref.size());
   std::vector<float> rs(attention_prefill_scratch_floats(capacity));
   attention_prefill_ref(shape, T, first, q.data(), q_token, q_head, kc.data(), vc.data(), capacity, ref.data(), rs.data());
@@ -104,8 +94,8 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
                                  got_f32.data(), scratch.data(), per_thread);
   set_->attention_prefill<Half>(shape, T, first, q.data(), q_token, q_head, k16.data(), v16.data(), capacity,
                                 got_f16.data(), scratch.data(), per_thread);
-  expect_near(got_f32, ref, 2e-5f, "prefill f32");
-  expect_near(got_f16, ref, 2e-5f, "prefill f16");
+  expect_close(got_f32, ref, 2e-5f, "prefill f32");
+  expect_close(got_f16, ref, 2e-5f, "prefill f16");
 
   std::vector<float> dref(4 * hd), d32(dref.size()), d16(dref.size());
   const float* ql = q.data() + static_cast<std::size_t>(T - 1) * q_token;
@@ -114,14 +104,14 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
                                 scratch.data(), per_thread);
   set_->attention_decode<Half>(shape, ql, q_head, k16.data(), v16.data(), capacity, first + T, d16.data(),
                                scratch.data(), per_thread);
-  expect_near(d32, dref, 2e-5f, "decode f32");
-  expect_near(d16, dref, 2e-5f, "decode f16");
+  expect_close(d32, dref, 2e-5f, "decode f32");
+  expect_close(d16, dref, 2e-5f, "decode f16");
 }
 
 TEST_P(KernelSetTest, NormsSplitOverRowsMatchReference) {
   const int rows = 97, n = 40;
   const std::size_t stride = 45;
-  auto x = rnd(static_cast<std::size_t>(rows) * stride, 7), z = rnd(x.size(), 8), w = rnd(static_cast<std::size_t>(n), 9);
+  auto x = normal_vector(static_cast<std::size_t>(rows) * stride, 7), z = normal_vector(x.size(), 8), w = normal_vector(static_cast<std::size_t>(n), 9);
   std::vector<float> ref(x.size()), got(x.size());
   rmsnorm_ref(x.data(), w.data(), rows, n, stride, 1e-6f, ref.data());
   set_->rmsnorm(x.data(), w.data(), rows, n, stride, 1e-6f, got.data());
@@ -141,17 +131,17 @@ TEST_P(KernelSetTest, NormsSplitOverRowsMatchReference) {
 
 TEST_P(KernelSetTest, ConvSplitOverChannelsMatchesReference) {
   const int T = 37, C = 1000, K = 4;  // T*C large enough to be split
-  const auto x = rnd(static_cast<std::size_t>(T * C), 10), w = rnd(static_cast<std::size_t>(C * K), 11, 0.5f);
-  auto s_ref = rnd(static_cast<std::size_t>((K - 1) * C), 12), s_got = s_ref;
+  const auto x = normal_vector(static_cast<std::size_t>(T * C), 10), w = normal_vector(static_cast<std::size_t>(C * K), 11, 0.5f);
+  auto s_ref = normal_vector(static_cast<std::size_t>((K - 1) * C), 12), s_got = s_ref;
   std::vector<float> ref(x.size()), got(x.size());
   causal_conv1d_silu_ref(x.data(), T, C, w.data(), K, s_ref.data(), ref.data());
   set_->causal_conv1d_silu(x.data(), T, C, w.data(), K, s_got.data(), got.data());
-  expect_near(got, ref, 2e-6f, "conv");
-  expect_near(s_got, s_ref, 0.0f, "conv state");
-  std::vector<float> g = rnd(5000, 13, 4.0f), u = rnd(5000, 14), o_ref(5000), o_got(5000);
+  expect_close(got, ref, 2e-6f, "conv");
+  expect_close(s_got, s_ref, 0.0f, "conv state");
+  std::vector<float> g = normal_vector(5000, 13, 4.0f), u = normal_vector(5000, 14), o_ref(5000), o_got(5000);
   swiglu_ref(g.data(), u.data(), g.size(), o_ref.data());
   set_->swiglu(g.data(), u.data(), g.size(), o_got.data());
-  expect_near(o_got, o_ref, 2e-6f, "swiglu");
+  expect_close(o_got, o_ref, 2e-6f, "swiglu");
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, KernelSetTest,

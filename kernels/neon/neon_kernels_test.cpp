@@ -18,30 +18,20 @@
 #include "kernels/reference/gated_delta_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
+#include "kernels/reference/test_util.h"
 #include "kernels/vec/gated_delta_vec.h"
 
 namespace linnet::kernels {
 namespace {
 
-std::vector<float> rnd(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& f : v) f = d(rng);
-  return v;
-}
-
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel, const char* what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], rel * (1.0f + std::fabs(want[i]))) << what << " at " << i;
-}
+using testing::expect_close;
+using testing::normal_vector;
 
 TEST(NeonGemm, NnAndNtMatchNaiveOnOddSizes) {
   const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {4, 16, 4}, {5, 17, 9}, {64, 128, 128}, {63, 129, 33}};
   for (const auto& d : dims) {
     const int M = d[0], N = d[1], K = d[2];
-    const auto a = rnd(static_cast<std::size_t>(M * K), 1), b = rnd(static_cast<std::size_t>(K * N), 2);
+    const auto a = normal_vector(static_cast<std::size_t>(M * K), 1), b = normal_vector(static_cast<std::size_t>(K * N), 2);
     std::vector<Half> b16(b.size());
     for (std::size_t i = 0; i < b.size(); ++i) b16[i] = float_to_half(b[i]);
     for (int variant = 0; variant < 4; ++variant) {
@@ -73,7 +63,7 @@ TEST(NeonNorms, MatchReference) {
   for (int n : {1, 7, 64, 131, 1024}) {
     const int rows = 5;
     const std::size_t stride = static_cast<std::size_t>(n + 3);
-    const auto x = rnd(rows * stride, 3), z = rnd(rows * stride, 4), w = rnd(static_cast<std::size_t>(n), 5, 0.2f);
+    const auto x = normal_vector(rows * stride, 3), z = normal_vector(rows * stride, 4), w = normal_vector(static_cast<std::size_t>(n), 5, 0.2f);
     std::vector<float> ref(x.size(), 0.0f), got(x.size(), 0.0f);
     rmsnorm_ref(x.data(), w.data(), rows, n, stride, 1e-6f, ref.data());
     rmsnorm_neon(x.data(), w.data(), rows, n, stride, 1e-6f, got.data());
@@ -90,7 +80,7 @@ TEST(NeonNorms, MatchReference) {
 
 TEST(NeonElementwise, ActivationsRopeAndConvMatchReference) {
   for (std::size_t n : {1u, 6u, 33u, 3584u}) {
-    auto g = rnd(n, 6, 4.0f), u = rnd(n, 7);
+    auto g = normal_vector(n, 6, 4.0f), u = normal_vector(n, 7);
     g[0] = -95.0f;  // deep in the exp clamp
     if (n > 1) g[1] = 40.0f;
     std::vector<float> ref(n), got(n);
@@ -107,22 +97,22 @@ TEST(NeonElementwise, ActivationsRopeAndConvMatchReference) {
     const std::size_t stride = 80;
     std::vector<float> cs(static_cast<std::size_t>(rot / 2)), sn(cs.size());
     rope_cos_sin_ref(1234, rot, 1e7, cs.data(), sn.data());
-    auto a = rnd(heads * stride, 8), b = a;
+    auto a = normal_vector(heads * stride, 8), b = a;
     rope_apply_ref(a.data(), heads, stride, rot, cs.data(), sn.data());
     rope_apply_neon(b.data(), heads, stride, rot, cs.data(), sn.data());
     expect_close(b, a, 1e-6f, "rope");
   }
   for (int T : {1, 2, 3, 5, 17}) {
     for (int C : {4, 12, 7}) {  // 7: not a multiple of 4, takes the reference path
-      const auto x = rnd(static_cast<std::size_t>(T * C), 9), w = rnd(static_cast<std::size_t>(C * 4), 10, 0.5f);
-      auto s_ref = rnd(static_cast<std::size_t>(3 * C), 11), s_got = s_ref;
+      const auto x = normal_vector(static_cast<std::size_t>(T * C), 9), w = normal_vector(static_cast<std::size_t>(C * 4), 10, 0.5f);
+      auto s_ref = normal_vector(static_cast<std::size_t>(3 * C), 11), s_got = s_ref;
       std::vector<float> ref(x.size()), got(x.size());
       causal_conv1d_silu_ref(x.data(), T, C, w.data(), 4, s_ref.data(), ref.data());
       causal_conv1d_silu_neon(x.data(), T, C, w.data(), 4, s_got.data(), got.data());
       expect_close(got, ref, 2e-6f, "conv");
       expect_close(s_got, s_ref, 0.0f, "conv state");
       // Channel ranges (as threads split them) give the same.
-      auto s_rng = rnd(static_cast<std::size_t>(3 * C), 11);
+      auto s_rng = normal_vector(static_cast<std::size_t>(3 * C), 11);
       std::vector<float> rng_out(x.size());
       const int mid = C / 2;
       causal_conv1d_silu_range_neon(x.data(), T, C, w.data(), 4, s_rng.data(), rng_out.data(), 0, mid);
@@ -135,7 +125,7 @@ TEST(NeonElementwise, ActivationsRopeAndConvMatchReference) {
 
 // q/k rows L2-normalised as the executor gives them.
 std::vector<float> delta_inputs(int T, int dk, int dv, std::size_t stride, std::uint32_t seed) {
-  auto qkv = rnd(static_cast<std::size_t>(T) * stride, seed);
+  auto qkv = normal_vector(static_cast<std::size_t>(T) * stride, seed);
   for (int t = 0; t < T; ++t)
     for (int part = 0; part < 2; ++part) {
       float* x = qkv.data() + static_cast<std::size_t>(t) * stride + static_cast<std::size_t>(part * dk);
@@ -160,7 +150,7 @@ TEST(NeonGatedDelta, StepAndChunkedMatchReference) {
       g[t] = -0.4f * u(rng);
       beta[t] = 0.05f + 0.9f * u(rng);
     }
-    const auto s0 = rnd(static_cast<std::size_t>(dk * dv), 14, 0.2f);
+    const auto s0 = normal_vector(static_cast<std::size_t>(dk * dv), 14, 0.2f);
     const float* q = qkv.data();
     // Chunked.
     auto s_ref = s0, s_got = s0;
@@ -193,7 +183,7 @@ TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32AndF16) {
   for (const auto& c : cases) {
     const int hd = c[0], first = c[1], T = c[2], n = first + T;
     const std::size_t H = static_cast<std::size_t>(hd), N = static_cast<std::size_t>(n);
-    auto kc = rnd(N * H, 15), vc = rnd(N * H, 16);
+    auto kc = normal_vector(N * H, 15), vc = normal_vector(N * H, 16);
     std::vector<Half> k16(kc.size()), v16(vc.size());
     for (std::size_t i = 0; i < kc.size(); ++i) {
       k16[i] = float_to_half(kc[i]);
@@ -202,7 +192,7 @@ TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32AndF16) {
       vc[i] = half_to_float(v16[i]);
     }
     const std::size_t qs = 2 * H + 3;
-    const auto q = rnd(static_cast<std::size_t>(T) * qs, 17);
+    const auto q = normal_vector(static_cast<std::size_t>(T) * qs, 17);
     const AttentionShape one{1, 1, hd};
     std::vector<float> ref(static_cast<std::size_t>(T) * H), g32(ref.size()), g16(ref.size());
     std::vector<float> rs(attention_prefill_scratch_floats(n)), s(attention_prefill_scratch_floats(n));

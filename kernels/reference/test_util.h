@@ -1,10 +1,13 @@
-// Helpers shared by the reference kernel tests: deterministic random data.
+// Helpers shared by the kernel tests (reference, vector, NEON, dispatch): deterministic
+// random data and tolerance checks.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace linnet::kernels::testing {
 
@@ -15,6 +18,24 @@ inline std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
+}
+
+// Normally distributed values, mean 0 and standard deviation `scale` (exercises the
+// activations' exp range better than a uniform [-1, 1]).
+inline std::vector<float> normal_vector(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& f : v) f = d(rng);
+  return v;
+}
+
+// Every element within rel * (1 + |want|): relative for large values, absolute near 0.
+inline void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel,
+                         const char* what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], rel * (1.0f + std::fabs(want[i]))) << what << " at " << i;
 }
 
 inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {

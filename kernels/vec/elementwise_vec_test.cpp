@@ -11,27 +11,17 @@
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/conv1d_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
+#include "kernels/reference/test_util.h"
 
 namespace linnet::kernels {
 namespace {
 
-std::vector<float> rnd(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& f : v) f = d(rng);
-  return v;
-}
-
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel, const char* what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], rel * (1.0f + std::fabs(want[i]))) << what << " at " << i;
-}
+using testing::expect_close;
+using testing::normal_vector;
 
 TEST(ElementwiseVec, ActivationsMatchReferenceAcrossTheExpRange) {
   for (std::size_t n : {1u, 7u, 8u, 33u, 4099u}) {
-    auto g = rnd(n, 1, 6.0f), u = rnd(n, 2);
+    auto g = normal_vector(n, 1, 6.0f), u = normal_vector(n, 2);
     g[0] = -120.0f;  // beyond the clamp: sigmoid 0, silu -0
     if (n > 2) {
       g[1] = 95.0f;
@@ -52,7 +42,7 @@ TEST(ElementwiseVec, NormsMatchReference) {
   for (int n : {1, 9, 64, 131, 1024}) {
     const int rows = 4;
     const std::size_t stride = static_cast<std::size_t>(n + 5);
-    const auto x = rnd(rows * stride, 3), z = rnd(rows * stride, 4, 3.0f), w = rnd(static_cast<std::size_t>(n), 5, 0.2f);
+    const auto x = normal_vector(rows * stride, 3), z = normal_vector(rows * stride, 4, 3.0f), w = normal_vector(static_cast<std::size_t>(n), 5, 0.2f);
     std::vector<float> ref(x.size(), 0.0f), got(x.size(), 0.0f);
     rmsnorm_ref(x.data(), w.data(), rows, n, stride, 1e-6f, ref.data());
     rmsnorm_vec(x.data(), w.data(), rows, n, stride, 1e-6f, got.data());
@@ -71,8 +61,8 @@ TEST(ElementwiseVec, ConvOnChannelRangesMatchesReference) {
   for (int K : {4, 3}) {
     for (int T : {1, 2, 5, 19}) {
       const int C = 43;
-      const auto x = rnd(static_cast<std::size_t>(T * C), 6), w = rnd(static_cast<std::size_t>(C * K), 7, 0.5f);
-      auto s_ref = rnd(static_cast<std::size_t>((K - 1) * C), 8), s_got = s_ref;
+      const auto x = normal_vector(static_cast<std::size_t>(T * C), 6), w = normal_vector(static_cast<std::size_t>(C * K), 7, 0.5f);
+      auto s_ref = normal_vector(static_cast<std::size_t>((K - 1) * C), 8), s_got = s_ref;
       std::vector<float> ref(x.size()), got(x.size());
       causal_conv1d_silu_ref(x.data(), T, C, w.data(), K, s_ref.data(), ref.data());
       // Three uneven ranges, as threads would split them.
