@@ -7,6 +7,7 @@
 
 #include "kernels/neon/gemm_f32_neon.h"
 #include "kernels/vec/gated_delta_chunk_impl.h"
+#include "kernels/vec/gated_delta_step_tail.h"
 
 namespace linnet::kernels {
 namespace {
@@ -61,19 +62,7 @@ void gated_delta_step_head_neon(int dk, int dv, const float* q, const float* k, 
     }
   }
   if (j0 < DV) {
-    float kv[16] = {}, sq[16] = {};
-    const std::size_t n = DV - j0;
-    for (std::size_t i = 0; i < DK; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        kv[j] += state[i * DV + j0 + j] * k[i];
-        sq[j] += state[i * DV + j0 + j] * q[i];
-      }
-    for (std::size_t j = 0; j < n; ++j) {
-      kv[j] = beta * (v[j0 + j] - decay * kv[j]);
-      o[j0 + j] = decay * sq[j] + kv[j] * kq;
-    }
-    for (std::size_t i = 0; i < DK; ++i)
-      for (std::size_t j = 0; j < n; ++j) state[i * DV + j0 + j] = decay * state[i * DV + j0 + j] + k[i] * kv[j];
+    gated_delta_step_tail_columns(DK, DV, j0, q, k, v, decay, beta, kq, state, o);
   }
 }
 

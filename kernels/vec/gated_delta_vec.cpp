@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/vec/gated_delta_chunk_impl.h"
+#include "kernels/vec/gated_delta_step_tail.h"
 #include "kernels/vec/gemm_f32_vec.h"
 
 namespace linnet::kernels {
@@ -59,20 +60,8 @@ void gated_delta_step_head_vec(int dk, int dv, const float* q, const float* k, c
       st(s + 8, decay * ld(s + 8) + k[i] * d1);
     }
   }
-  if (j0 < DV) {  // the last columns, one at a time
-    float kv[16] = {}, sq[16] = {};
-    const std::size_t n = DV - j0;
-    for (std::size_t i = 0; i < DK; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        kv[j] += state[i * DV + j0 + j] * k[i];
-        sq[j] += state[i * DV + j0 + j] * q[i];
-      }
-    for (std::size_t j = 0; j < n; ++j) {
-      kv[j] = beta * (v[j0 + j] - decay * kv[j]);
-      o[j0 + j] = decay * sq[j] + kv[j] * kq;
-    }
-    for (std::size_t i = 0; i < DK; ++i)
-      for (std::size_t j = 0; j < n; ++j) state[i * DV + j0 + j] = decay * state[i * DV + j0 + j] + k[i] * kv[j];
+  if (j0 < DV) {
+    gated_delta_step_tail_columns(DK, DV, j0, q, k, v, decay, beta, kq, state, o);
   }
 }
 
