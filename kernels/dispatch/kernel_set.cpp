@@ -1,6 +1,7 @@
 #include "kernels/dispatch/kernel_set.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/conv1d_ref.h"
@@ -23,6 +24,10 @@ void attention_decode_head_ref(int hd, const float* q, const float* k, const flo
                                float* scratch) {
   attention_decode_ref(AttentionShape{1, 1, hd}, q, 0, k, v, n_keys, n_keys, out, scratch);
 }
+void attention_decode_head_i8_ref(int hd, const float* q, Int8Rows k, Int8Rows v, int n_keys, float* out,
+                                  float* scratch) {
+  attention_decode_ref(AttentionShape{1, 1, hd}, q, 0, k, v, n_keys, n_keys, out, scratch);
+}
 
 // The reference tier has no f16 cache kernels of its own: the portable ones serve it.
 constexpr KernelTable kReferenceTable = {
@@ -42,6 +47,8 @@ constexpr KernelTable kReferenceTable = {
     attention_decode_head_vec<Half>,
     nullptr,  // prefill: KernelSet calls attention_prefill_ref for whole layers
     attention_prefill_head_vec<Half>,
+    attention_decode_head_i8_ref,
+    nullptr,  // prefill: attention_prefill_ref (int8) for whole layers
 };
 
 constexpr KernelTable kVectorTable = {
@@ -61,6 +68,8 @@ constexpr KernelTable kVectorTable = {
     attention_decode_head_vec<Half>,
     attention_prefill_head_vec<float>,
     attention_prefill_head_vec<Half>,
+    attention_decode_head_i8_vec,
+    attention_prefill_head_i8_vec,
 };
 
 }  // namespace
@@ -210,22 +219,51 @@ void KernelSet::gated_delta_prefill(const GatedDeltaShape& shape, int T, const f
   }
 }
 
-template <typename KV>
+namespace {
+
+// One KV head's rows of a cache [Hkv, capacity, hd].
+const float* head_rows(const float* cache, std::size_t kv_head, int capacity, std::size_t hd) {
+  return cache + kv_head * sz(capacity) * hd;
+}
+const Half* head_rows(const Half* cache, std::size_t kv_head, int capacity, std::size_t hd) {
+  return cache + kv_head * sz(capacity) * hd;
+}
+Int8Rows head_rows(Int8Rows cache, std::size_t kv_head, int capacity, std::size_t hd) {
+  return cache.from_row(kv_head * sz(capacity), hd);
+}
+
+// The table's per-head entry for each cache element type.
+void decode_head(const KernelTable& t, int hd, const float* q, const float* k, const float* v, int n, float* out,
+                 float* s) {
+  t.attention_decode_head_f32(hd, q, k, v, n, out, s);
+}
+void decode_head(const KernelTable& t, int hd, const float* q, const Half* k, const Half* v, int n, float* out,
+                 float* s) {
+  t.attention_decode_head_f16(hd, q, k, v, n, out, s);
+}
+void decode_head(const KernelTable& t, int hd, const float* q, Int8Rows k, Int8Rows v, int n, float* out, float* s) {
+  t.attention_decode_head_i8(hd, q, k, v, n, out, s);
+}
+using PrefillF32 = decltype(KernelTable::attention_prefill_head_f32);
+using PrefillF16 = decltype(KernelTable::attention_prefill_head_f16);
+using PrefillI8 = decltype(KernelTable::attention_prefill_head_i8);
+PrefillF32 prefill_head(const KernelTable& t, const float*) { return t.attention_prefill_head_f32; }
+PrefillF16 prefill_head(const KernelTable& t, const Half*) { return t.attention_prefill_head_f16; }
+PrefillI8 prefill_head(const KernelTable& t, Int8Rows) { return t.attention_prefill_head_i8; }
+
+}  // namespace
+
+template <typename Cache>
 void KernelSet::attention_decode(const AttentionShape& shape, const float* q, std::size_t q_head_stride,
-                                 const KV* k_cache, const KV* v_cache, int capacity, int n_keys, float* out,
-                                 float* scratch, std::size_t scratch_floats_per_thread) const {
+                                 Cache k_cache, Cache v_cache, int capacity, int n_keys, float* out, float* scratch,
+                                 std::size_t scratch_floats_per_thread) const {
   const int group = shape.num_heads / shape.num_kv_heads;
   const std::size_t hd = sz(shape.head_dim);
   const auto head = [&](std::size_t thread, std::size_t h) {
-    const std::size_t kv = (h / sz(group)) * sz(capacity) * hd;
-    float* s = scratch + thread * scratch_floats_per_thread;
-    if constexpr (sizeof(KV) == 2) {
-      table_->attention_decode_head_f16(shape.head_dim, q + h * q_head_stride, k_cache + kv, v_cache + kv, n_keys,
-                                        out + h * hd, s);
-    } else {
-      table_->attention_decode_head_f32(shape.head_dim, q + h * q_head_stride, k_cache + kv, v_cache + kv, n_keys,
-                                        out + h * hd, s);
-    }
+    const std::size_t kv_head = h / sz(group);
+    decode_head(*table_, shape.head_dim, q + h * q_head_stride, head_rows(k_cache, kv_head, capacity, hd),
+                head_rows(v_cache, kv_head, capacity, hd), n_keys, out + h * hd,
+                scratch + thread * scratch_floats_per_thread);
   };
   if (pool_ == nullptr) {
     for (std::size_t h = 0; h < sz(shape.num_heads); ++h) head(0, h);
@@ -234,13 +272,15 @@ void KernelSet::attention_decode(const AttentionShape& shape, const float* q, st
   }
 }
 
-template <typename KV>
+template <typename Cache>
 void KernelSet::attention_prefill(const AttentionShape& shape, int T, int first_position, const float* q,
-                                  std::size_t q_token_stride, std::size_t q_head_stride, const KV* k_cache,
-                                  const KV* v_cache, int capacity, float* out, float* scratch,
+                                  std::size_t q_token_stride, std::size_t q_head_stride, Cache k_cache,
+                                  Cache v_cache, int capacity, float* out, float* scratch,
                                   std::size_t scratch_floats_per_thread) const {
-  if constexpr (sizeof(KV) == 4) {
-    if (table_->attention_prefill_head_f32 == nullptr) {  // the reference: whole layer, one thread
+  const auto per_head = prefill_head(*table_, k_cache);
+  // The reference tier: whole layer, one thread (it has no f16-cache kernel of its own).
+  if constexpr (!std::is_same_v<Cache, const Half*>) {
+    if (per_head == nullptr) {
       attention_prefill_ref(shape, T, first_position, q, q_token_stride, q_head_stride, k_cache, v_cache, capacity,
                             out, scratch);
       return;
@@ -250,15 +290,10 @@ void KernelSet::attention_prefill(const AttentionShape& shape, int T, int first_
   const std::size_t hd = sz(shape.head_dim);
   const std::size_t out_stride = sz(shape.num_heads) * hd;
   const auto head = [&](std::size_t thread, std::size_t h) {
-    const std::size_t kv = (h / sz(group)) * sz(capacity) * hd;
-    float* s = scratch + thread * scratch_floats_per_thread;
-    if constexpr (sizeof(KV) == 2) {
-      table_->attention_prefill_head_f16(shape.head_dim, T, first_position, q + h * q_head_stride, q_token_stride,
-                                         k_cache + kv, v_cache + kv, out + h * hd, out_stride, s);
-    } else {
-      table_->attention_prefill_head_f32(shape.head_dim, T, first_position, q + h * q_head_stride, q_token_stride,
-                                         k_cache + kv, v_cache + kv, out + h * hd, out_stride, s);
-    }
+    const std::size_t kv_head = h / sz(group);
+    per_head(shape.head_dim, T, first_position, q + h * q_head_stride, q_token_stride,
+             head_rows(k_cache, kv_head, capacity, hd), head_rows(v_cache, kv_head, capacity, hd), out + h * hd,
+             out_stride, scratch + thread * scratch_floats_per_thread);
   };
   if (pool_ == nullptr) {
     for (std::size_t h = 0; h < sz(shape.num_heads); ++h) head(0, h);
@@ -267,15 +302,15 @@ void KernelSet::attention_prefill(const AttentionShape& shape, int T, int first_
   }
 }
 
-template void KernelSet::attention_decode<float>(const AttentionShape&, const float*, std::size_t, const float*,
-                                                 const float*, int, int, float*, float*, std::size_t) const;
-template void KernelSet::attention_decode<Half>(const AttentionShape&, const float*, std::size_t, const Half*,
-                                                const Half*, int, int, float*, float*, std::size_t) const;
-template void KernelSet::attention_prefill<float>(const AttentionShape&, int, int, const float*, std::size_t,
-                                                  std::size_t, const float*, const float*, int, float*, float*,
-                                                  std::size_t) const;
-template void KernelSet::attention_prefill<Half>(const AttentionShape&, int, int, const float*, std::size_t,
-                                                 std::size_t, const Half*, const Half*, int, float*, float*,
-                                                 std::size_t) const;
+#define LINNET_ATTENTION_INSTANCES(Cache)                                                                          \
+  template void KernelSet::attention_decode<Cache>(const AttentionShape&, const float*, std::size_t, Cache, Cache, \
+                                                   int, int, float*, float*, std::size_t) const;                  \
+  template void KernelSet::attention_prefill<Cache>(const AttentionShape&, int, int, const float*, std::size_t,    \
+                                                    std::size_t, Cache, Cache, int, float*, float*, std::size_t)   \
+      const;
+LINNET_ATTENTION_INSTANCES(const float*)
+LINNET_ATTENTION_INSTANCES(const Half*)
+LINNET_ATTENTION_INSTANCES(Int8Rows)
+#undef LINNET_ATTENTION_INSTANCES
 
 }  // namespace linnet::kernels

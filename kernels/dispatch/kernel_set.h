@@ -57,14 +57,15 @@ class KernelSet {
   void gated_delta_prefill(const GatedDeltaShape& shape, int T, const float* qkv, const float* g, const float* beta,
                            float* state, float* o, float* scratch, std::size_t scratch_floats_per_thread) const;
 
-  // KV caches [Hkv, capacity, hd] of float or Half; q head h at q + h * q_head_stride.
-  template <typename KV>
-  void attention_decode(const AttentionShape& shape, const float* q, std::size_t q_head_stride, const KV* k_cache,
-                        const KV* v_cache, int capacity, int n_keys, float* out, float* scratch,
+  // KV caches [Hkv, capacity, hd]: Cache is const float*, const Half* or Int8Rows (rows
+  // [Hkv * capacity] of int8 values with a scale each). q head h at q + h * q_head_stride.
+  template <typename Cache>
+  void attention_decode(const AttentionShape& shape, const float* q, std::size_t q_head_stride, Cache k_cache,
+                        Cache v_cache, int capacity, int n_keys, float* out, float* scratch,
                         std::size_t scratch_floats_per_thread) const;
-  template <typename KV>
+  template <typename Cache>
   void attention_prefill(const AttentionShape& shape, int T, int first_position, const float* q,
-                         std::size_t q_token_stride, std::size_t q_head_stride, const KV* k_cache, const KV* v_cache,
+                         std::size_t q_token_stride, std::size_t q_head_stride, Cache k_cache, Cache v_cache,
                          int capacity, float* out, float* scratch, std::size_t scratch_floats_per_thread) const;
 
  private:

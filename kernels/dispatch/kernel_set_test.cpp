@@ -71,7 +71,7 @@ TEST_P(KernelSetTest, GatedDeltaLayerMatchesReference) {
   expect_close(s_got, s_ref, 1e-4f, "decode state");
 }
 
-TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
+TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
   const AttentionShape shape{4, 2, 24};
   const int capacity = 60, first = 9, T = 35;
   const std::size_t hd = 24, cap = static_cast<std::size_t>(capacity);
@@ -90,9 +90,9 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
   attention_prefill_ref(shape, T, first, q.data(), q_token, q_head, kc.data(), vc.data(), capacity, ref.data(), rs.data());
   const std::size_t per_thread = KernelSet::attention_prefill_scratch_floats(capacity);
   std::vector<float> scratch(per_thread * static_cast<std::size_t>(set_->threads()));
-  set_->attention_prefill<float>(shape, T, first, q.data(), q_token, q_head, kc.data(), vc.data(), capacity,
+  set_->attention_prefill<const float*>(shape, T, first, q.data(), q_token, q_head, kc.data(), vc.data(), capacity,
                                  got_f32.data(), scratch.data(), per_thread);
-  set_->attention_prefill<Half>(shape, T, first, q.data(), q_token, q_head, k16.data(), v16.data(), capacity,
+  set_->attention_prefill<const Half*>(shape, T, first, q.data(), q_token, q_head, k16.data(), v16.data(), capacity,
                                 got_f16.data(), scratch.data(), per_thread);
   expect_close(got_f32, ref, 2e-5f, "prefill f32");
   expect_close(got_f16, ref, 2e-5f, "prefill f16");
@@ -100,12 +100,26 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32AndF16Caches) {
   std::vector<float> dref(4 * hd), d32(dref.size()), d16(dref.size());
   const float* ql = q.data() + static_cast<std::size_t>(T - 1) * q_token;
   attention_decode_ref(shape, ql, q_head, kc.data(), vc.data(), capacity, first + T, dref.data(), rs.data());
-  set_->attention_decode<float>(shape, ql, q_head, kc.data(), vc.data(), capacity, first + T, d32.data(),
+  set_->attention_decode<const float*>(shape, ql, q_head, kc.data(), vc.data(), capacity, first + T, d32.data(),
                                 scratch.data(), per_thread);
-  set_->attention_decode<Half>(shape, ql, q_head, k16.data(), v16.data(), capacity, first + T, d16.data(),
+  set_->attention_decode<const Half*>(shape, ql, q_head, k16.data(), v16.data(), capacity, first + T, d16.data(),
                                scratch.data(), per_thread);
   expect_close(d32, dref, 2e-5f, "decode f32");
   expect_close(d16, dref, 2e-5f, "decode f16");
+
+  // int8 cache against the reference's int8 kernels (same quantized rows).
+  const testing::Int8Cache k8 = testing::quantize_rows(kc, 24), v8 = testing::quantize_rows(vc, 24);
+  std::vector<float> ref8(ref.size()), got8(ref.size());
+  attention_prefill_ref(shape, T, first, q.data(), q_token, q_head, k8.rows(), v8.rows(), capacity, ref8.data(),
+                        rs.data());
+  set_->attention_prefill(shape, T, first, q.data(), q_token, q_head, k8.rows(), v8.rows(), capacity, got8.data(),
+                          scratch.data(), per_thread);
+  expect_close(got8, ref8, 2e-5f, "prefill int8");
+  std::vector<float> dref8(dref.size()), d8(dref.size());
+  attention_decode_ref(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, dref8.data(), rs.data());
+  set_->attention_decode(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, d8.data(), scratch.data(),
+                         per_thread);
+  expect_close(d8, dref8, 2e-5f, "decode int8");
 }
 
 TEST_P(KernelSetTest, NormsSplitOverRowsMatchReference) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/reference/int8_rows.h"
 #include "kernels/vec/vec_target.h"
 
 namespace linnet::kernels {
@@ -43,6 +44,11 @@ struct KernelTable {
                                      float* scratch);
   void (*attention_prefill_head_f16)(int hd, int T, int first_position, const float* q, std::size_t q_stride,
                                      const Half* k, const Half* v, float* out, std::size_t out_stride, float* scratch);
+  // The int8 KV cache (Int8Rows: values with a scale per row).
+  void (*attention_decode_head_i8)(int hd, const float* q, Int8Rows k, Int8Rows v, int n_keys, float* out,
+                                   float* scratch);
+  void (*attention_prefill_head_i8)(int hd, int T, int first_position, const float* q, std::size_t q_stride,
+                                    Int8Rows k, Int8Rows v, float* out, std::size_t out_stride, float* scratch);
 };
 
 const KernelTable& reference_kernel_table();

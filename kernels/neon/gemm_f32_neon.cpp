@@ -2,11 +2,37 @@
 
 #include <arm_neon.h>
 
+#include <cstring>
+
 namespace linnet::kernels {
 namespace {
 
 inline float32x4_t load4(const float* p) { return vld1q_f32(p); }
 inline float32x4_t load4(const Half* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+// Four int8 (one 32-bit load), sign-extended twice and converted: exact.
+inline float32x4_t load4(const std::int8_t* p) {
+  std::int32_t word;
+  std::memcpy(&word, p, sizeof word);
+  const int8x8_t bytes = vreinterpret_s8_s32(vdup_n_s32(word));
+  return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(bytes))));
+}
+
+// Sixteen consecutive B values as four float vectors (int8: one 16-byte load).
+template <typename B>
+inline void load16(const B* p, float32x4_t out[4]) {
+  out[0] = load4(p);
+  out[1] = load4(p + 4);
+  out[2] = load4(p + 8);
+  out[3] = load4(p + 12);
+}
+inline void load16(const std::int8_t* p, float32x4_t out[4]) {
+  const int8x16_t bytes = vld1q_s8(p);
+  const int16x8_t lo = vmovl_s8(vget_low_s8(bytes)), hi = vmovl_high_s8(bytes);
+  out[0] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)));
+  out[1] = vcvtq_f32_s32(vmovl_high_s16(lo));
+  out[2] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)));
+  out[3] = vcvtq_f32_s32(vmovl_high_s16(hi));
+}
 
 // ---- gemm_nn: MR rows x 16 columns of C in 4 q-registers a row ---------------------------
 
@@ -18,15 +44,15 @@ inline __attribute__((always_inline)) void tile_nn(int K, float alpha, const flo
   for (std::size_t m = 0; m < MR; ++m)
     for (int j = 0; j < 4; ++j) acc[m][j] = vdupq_n_f32(0.0f);
   for (int k = 0; k < K; ++k) {
-    const B* bk = b + static_cast<std::size_t>(k) * ldb;
-    const float32x4_t b0 = load4(bk), b1 = load4(bk + 4), b2 = load4(bk + 8), b3 = load4(bk + 12);
+    float32x4_t bv[4];
+    load16(b + static_cast<std::size_t>(k) * ldb, bv);
     const float* ak = a + static_cast<std::size_t>(k) * a_cs;
     for (std::size_t m = 0; m < MR; ++m) {
       const float av = ak[m * a_rs];
-      acc[m][0] = vfmaq_n_f32(acc[m][0], b0, av);
-      acc[m][1] = vfmaq_n_f32(acc[m][1], b1, av);
-      acc[m][2] = vfmaq_n_f32(acc[m][2], b2, av);
-      acc[m][3] = vfmaq_n_f32(acc[m][3], b3, av);
+      acc[m][0] = vfmaq_n_f32(acc[m][0], bv[0], av);
+      acc[m][1] = vfmaq_n_f32(acc[m][1], bv[1], av);
+      acc[m][2] = vfmaq_n_f32(acc[m][2], bv[2], av);
+      acc[m][3] = vfmaq_n_f32(acc[m][3], bv[3], av);
     }
   }
   for (std::size_t m = 0; m < MR; ++m) {
@@ -142,12 +168,20 @@ void gemm_nn_f32_f16b_neon(int M, int N, int K, float alpha, const float* a, std
                            const Half* b, std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
   gemm_nn(M, N, K, alpha, a, a_rs, a_cs, b, ldb, c, ldc, accumulate);
 }
+void gemm_nn_f32_i8b_neon(int M, int N, int K, float alpha, const float* a, std::size_t a_rs, std::size_t a_cs,
+                          const std::int8_t* b, std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+  gemm_nn(M, N, K, alpha, a, a_rs, a_cs, b, ldb, c, ldc, accumulate);
+}
 void gemm_nt_f32_neon(int M, int N, int K, float alpha, const float* a, std::size_t lda, const float* b,
                       std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
   gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
 }
 void gemm_nt_f32_f16b_neon(int M, int N, int K, float alpha, const float* a, std::size_t lda, const Half* b,
                            std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+  gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
+}
+void gemm_nt_f32_i8b_neon(int M, int N, int K, float alpha, const float* a, std::size_t lda, const std::int8_t* b,
+                          std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
   gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
 }
 

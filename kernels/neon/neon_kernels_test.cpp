@@ -178,7 +178,7 @@ TEST(NeonGatedDelta, StepAndChunkedMatchReference) {
   }
 }
 
-TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32AndF16) {
+TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32F16AndInt8) {
   const int cases[][3] = {{8, 0, 1}, {13, 0, 17}, {64, 5, 33}, {256, 0, 70}, {256, 100, 3}, {24, 31, 16}};
   for (const auto& c : cases) {
     const int hd = c[0], first = c[1], T = c[2], n = first + T;
@@ -208,6 +208,16 @@ TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32AndF16) {
     attention_decode_head_neon<Half>(hd, ql, k16.data(), v16.data(), n, d16.data(), s.data());
     expect_close(d32, dref, 3e-5f, "decode f32");
     expect_close(d16, dref, 3e-5f, "decode f16");
+
+    // int8 cache against the reference's int8 kernels on the same quantized rows.
+    const testing::Int8Cache k8 = testing::quantize_rows(kc, hd), v8 = testing::quantize_rows(vc, hd);
+    std::vector<float> ref8(ref.size()), g8(ref.size()), dref8(H), d8(H);
+    attention_prefill_ref(one, T, first, q.data(), qs, 0, k8.rows(), v8.rows(), n, ref8.data(), rs.data());
+    attention_prefill_head_i8_neon(hd, T, first, q.data(), qs, k8.rows(), v8.rows(), g8.data(), H, s.data());
+    expect_close(g8, ref8, 3e-5f, "prefill int8");
+    attention_decode_ref(one, ql, 0, k8.rows(), v8.rows(), n, n, dref8.data(), rs.data());
+    attention_decode_head_i8_neon(hd, ql, k8.rows(), v8.rows(), n, d8.data(), s.data());
+    expect_close(d8, dref8, 3e-5f, "decode int8");
   }
 }
 
@@ -217,6 +227,8 @@ TEST(NeonTable, IsCompleteAndNamed) {
   EXPECT_STREQ(t->name, "neon");
   EXPECT_EQ(t->gated_delta_chunked_head, &gated_delta_chunked_head_neon);
   EXPECT_NE(t->attention_prefill_head_f16, nullptr);
+  EXPECT_EQ(t->attention_decode_head_i8, &attention_decode_head_i8_neon);
+  EXPECT_EQ(t->attention_prefill_head_i8, &attention_prefill_head_i8_neon);
 }
 
 }  // namespace

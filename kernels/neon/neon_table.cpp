@@ -28,6 +28,8 @@ constexpr KernelTable kNeonTable = {
     attention_decode_head_neon<Half>,
     attention_prefill_head_neon<float>,
     attention_prefill_head_neon<Half>,
+    attention_decode_head_i8_neon,
+    attention_prefill_head_i8_neon,
 };
 
 }  // namespace

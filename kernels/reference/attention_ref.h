@@ -10,6 +10,8 @@
 
 #include <cstddef>
 
+#include "kernels/reference/int8_rows.h"
+
 namespace linnet::kernels {
 
 // Query rows per block in the blocked prefill (scores for one block: [block, keys]).
@@ -38,5 +40,16 @@ void attention_prefill_ref(const AttentionShape& shape, int T, int first_positio
                            const float* k_cache, const float* v_cache, int capacity, float* out,
                            float* scratch);
 std::size_t attention_prefill_scratch_floats(int capacity);
+
+// The same over an int8 cache (kernels/reference/int8_rows.h): k_cache and v_cache hold
+// Hkv * capacity rows of hd values (KV head h's rows start at row h * capacity), each
+// dequantized (value * row scale) where it is used: the result is the float kernel's on
+// the dequantized cache.
+void attention_decode_ref(const AttentionShape& shape, const float* q, std::size_t q_head_stride,
+                          Int8Rows k_cache, Int8Rows v_cache, int capacity, int n_keys, float* out,
+                          float* scratch);
+void attention_prefill_ref(const AttentionShape& shape, int T, int first_position, const float* q,
+                           std::size_t q_token_stride, std::size_t q_head_stride, Int8Rows k_cache,
+                           Int8Rows v_cache, int capacity, float* out, float* scratch);
 
 }  // namespace linnet::kernels

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/reference/int8_rows.h"
+
 namespace linnet::kernels::testing {
 
 inline std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float lo = -1.0f,
@@ -42,6 +44,20 @@ inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>&
   float m = 0.0f;
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::fmax(m, std::fabs(a[i] - b[i]));
   return m;
+}
+
+// An int8 cache made from float rows of `row_length` values (quantize_row_int8 per row).
+struct Int8Cache {
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;
+  Int8Rows rows() const { return Int8Rows{values.data(), scales.data()}; }
+};
+
+inline Int8Cache quantize_rows(const std::vector<float>& x, int row_length) {
+  const std::size_t n = static_cast<std::size_t>(row_length), rows = x.size() / n;
+  Int8Cache c{std::vector<std::int8_t>(rows * n), std::vector<float>(rows)};
+  for (std::size_t r = 0; r < rows; ++r) quantize_row_int8(x.data() + r * n, row_length, c.values.data() + r * n, &c.scales[r]);
+  return c;
 }
 
 }  // namespace linnet::kernels::testing

@@ -1,5 +1,5 @@
 // Per-head portable attention against the reference (kernels/reference/attention_ref.h),
-// f32 and f16 caches, decode and blocked prefill with a prefix already in the cache.
+// f32, f16 and int8 caches, decode and blocked prefill with a prefix already in the cache.
 #include "kernels/vec/attention_vec.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/reference/attention_ref.h"
+#include "kernels/reference/test_util.h"
 
 namespace linnet::kernels {
 namespace {
@@ -70,6 +71,23 @@ TEST_P(AttentionVec, PrefillAndDecodeMatchReference) {
       attention_decode_head_vec<float>(c.hd, ql, kc.data(), vc.data(), n, dgot.data(), ds.data());
     for (std::size_t i = 0; i < hd; ++i) ASSERT_NEAR(dgot[i], dref[i], 2e-5f) << "decode half=" << half;
   }
+
+  // int8 cache against the reference's int8 kernels on the same quantized rows.
+  const testing::Int8Cache k8 = testing::quantize_rows(kc, c.hd), v8 = testing::quantize_rows(vc, c.hd);
+  const AttentionShape one_head{1, 1, c.hd};
+  std::vector<float> ref(static_cast<std::size_t>(c.T) * hd), got(ref.size());
+  std::vector<float> rs(attention_prefill_scratch_floats(c.capacity));
+  attention_prefill_ref(one_head, c.T, c.first, q.data(), q_stride, 0, k8.rows(), v8.rows(), c.capacity, ref.data(),
+                        rs.data());
+  std::vector<float> s(attention_prefill_head_scratch_floats(c.first + c.T));
+  attention_prefill_head_i8_vec(c.hd, c.T, c.first, q.data(), q_stride, k8.rows(), v8.rows(), got.data(), hd, s.data());
+  testing::expect_close(got, ref, 2e-5f, "prefill int8");
+  const int n = c.first + c.T;
+  const float* ql = q.data() + static_cast<std::size_t>(c.T - 1) * q_stride;
+  std::vector<float> dref(hd), dgot(hd), ds(static_cast<std::size_t>(n));
+  attention_decode_ref(one_head, ql, 0, k8.rows(), v8.rows(), c.capacity, n, dref.data(), ds.data());
+  attention_decode_head_i8_vec(c.hd, ql, k8.rows(), v8.rows(), n, dgot.data(), ds.data());
+  testing::expect_close(dgot, dref, 2e-5f, "decode int8");
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionVec,

@@ -10,6 +10,7 @@ namespace {
 typedef float V8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef std::uint16_t U16x8 __attribute__((vector_size(16), aligned(2), may_alias));
 typedef std::uint32_t U32x8 __attribute__((vector_size(32)));
+typedef std::int8_t I8x8 __attribute__((vector_size(8), aligned(1), may_alias));
 
 inline __attribute__((always_inline)) V8 load8(const float* p) { return *reinterpret_cast<const V8*>(p); }
 inline __attribute__((always_inline)) V8 splat_magic() {
@@ -41,6 +42,10 @@ inline __attribute__((always_inline)) V8 load8(const Half* p) {
   V8 out;
   __builtin_memcpy(&out, &bits, sizeof out);
   return out;
+}
+// Eight int8 to floats (sign-extend, convert: exact).
+inline __attribute__((always_inline)) V8 load8(const std::int8_t* p) {
+  return __builtin_convertvector(*reinterpret_cast<const I8x8*>(p), V8);
 }
 inline __attribute__((always_inline)) void store8(float* p, V8 v) { *reinterpret_cast<V8*>(p) = v; }
 inline __attribute__((always_inline)) V8 splat(float v) { return V8{} + v; }
@@ -147,8 +152,9 @@ template <typename B>
 inline __attribute__((always_inline)) void gemm_nt(int M, int N, int K, float alpha, const float* a, std::size_t lda,
                                                    const B* b, std::size_t ldb, float* c, std::size_t ldc,
                                                    bool accumulate) {
-  // f16 B costs a conversion per load: more A rows per tile reuse each converted B vector.
-  constexpr std::size_t kRows = sizeof(B) == 2 ? 4 : 2, kCols = sizeof(B) == 2 ? 2 : 4;
+  // f16 and int8 B cost a conversion per load: more A rows per tile reuse each converted
+  // B vector.
+  constexpr std::size_t kRows = sizeof(B) < 4 ? 4 : 2, kCols = sizeof(B) < 4 ? 2 : 4;
   int m0 = 0;
   for (; m0 + static_cast<int>(kRows) <= M; m0 += static_cast<int>(kRows)) {
     const float* am = a + static_cast<std::size_t>(m0) * lda;
@@ -185,6 +191,12 @@ void gemm_nn_f32_f16b_vec(int M, int N, int K, float alpha, const float* a, std:
 }
 
 LINNET_VEC_CLONES
+void gemm_nn_f32_i8b_vec(int M, int N, int K, float alpha, const float* a, std::size_t a_rs, std::size_t a_cs,
+                         const std::int8_t* b, std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+  gemm_nn(M, N, K, alpha, a, a_rs, a_cs, b, ldb, c, ldc, accumulate);
+}
+
+LINNET_VEC_CLONES
 void gemm_nt_f32_vec(int M, int N, int K, float alpha, const float* a, std::size_t lda, const float* b,
                      std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
   gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
@@ -193,6 +205,12 @@ void gemm_nt_f32_vec(int M, int N, int K, float alpha, const float* a, std::size
 LINNET_VEC_CLONES
 void gemm_nt_f32_f16b_vec(int M, int N, int K, float alpha, const float* a, std::size_t lda, const Half* b,
                           std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+  gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+LINNET_VEC_CLONES
+void gemm_nt_f32_i8b_vec(int M, int N, int K, float alpha, const float* a, std::size_t lda, const std::int8_t* b,
+                         std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
   gemm_nt(M, N, K, alpha, a, lda, b, ldb, c, ldc, accumulate);
 }
 

@@ -54,7 +54,7 @@ Result<Loaded> load(const BenchOptions& o, const std::string& cache_path) {
   eo.threads = o.threads;
   eo.batch_tokens = o.batch_tokens;
   eo.use_xnnpack = o.use_xnnpack;
-  eo.kv_cache_f16 = o.kv_cache_f16;
+  eo.kv_cache = o.kv_cache;
   eo.reference_kernels = o.reference_kernels;
   eo.packed_weights_cache = cache_path;
   eo.weights_identity = l.bundle->content_sha256_hex();  // as runtime/session: one cache file, one key
@@ -74,7 +74,7 @@ std::vector<std::int32_t> random_tokens(int count, int vocab, std::uint32_t seed
 // Bytes one decode step reads: every linear weight once (XNNPACK's packed copy when it runs
 // them), the small float tensors, one embedding row, the DeltaNet states (read and written)
 // and the KV cache up to `position`.
-double bytes_per_token(const Bundle& bundle, const Executor& ex, int position, double kv_element_bytes) {
+double bytes_per_token(const Bundle& bundle, const Executor& ex, int position, std::size_t kv_row_bytes) {
   const HyperParams& hp = ex.hyper_params();
   double linear = 0, small = 0;
   std::size_t embed_row = 0;
@@ -101,7 +101,7 @@ double bytes_per_token(const Bundle& bundle, const Executor& ex, int position, d
       state += 2.0 * 4.0 * hp.linear_num_value_heads * hp.linear_key_head_dim * hp.linear_value_head_dim;
       state += 2.0 * 4.0 * (hp.linear_conv_kernel_dim - 1) * hp.linear_conv_channels();
     } else {
-      kv += 2.0 * kv_element_bytes * hp.num_key_value_heads * static_cast<double>(position) * hp.head_dim;
+      kv += 2.0 * static_cast<double>(kv_row_bytes) * hp.num_key_value_heads * static_cast<double>(position);
     }
   }
   return linear + small + static_cast<double>(embed_row) + state + kv;
@@ -151,10 +151,11 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   r.layers = hp.num_layers;
   r.hidden_size = hp.hidden_size;
   r.linear_backend = ex.linear_backend_description();
-  r.kernels = std::string(ex.kernel_set_name()) + (o.kv_cache_f16 ? ", KV cache f16" : ", KV cache f32");
+  r.kernels = std::string(ex.kernel_set_name()) + ", KV cache " + kv_cache_type_name(o.kv_cache);
   r.bundle_file_bytes = m.bundle->file_size();
   r.bundle_weight_bytes = m.bundle->weight_bytes();
   r.arena_bytes = ex.memory_plan().total_bytes;
+  if (const MemoryRegion* kv = ex.memory_plan().find("kv_cache")) r.kv_cache_bytes = kv->bytes;
   r.packed_weight_bytes = ex.packed_weight_bytes();
 
   std::vector<float> logits(sz(hp.vocab_size));
@@ -201,7 +202,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   r.peak_resident_bytes = mem.peak_bytes;
   r.memory_budget_bytes = static_cast<std::size_t>(r.bundle_weight_bytes) + r.arena_bytes + (std::size_t{64} << 20);
   r.bytes_per_decoded_token =
-      bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2, o.kv_cache_f16 ? 2.0 : 4.0);
+      bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2, kv_cache_row_bytes(o.kv_cache, hp.head_dim));
 
   // Bandwidth last, with the model still loaded (same conditions), after the peak is read.
   say("memory bandwidth");
@@ -283,7 +284,8 @@ std::string format_text(const BenchReport& r) {
        fmt("%.1f MiB: ", mib(r.memory_budget_bytes)) +
        (r.peak_resident_bytes <= r.memory_budget_bytes ? "within" : "OVER") + ")" +
        (r.peak_reset_worked ? "" : " (peak includes the first load)") + "\n";
-  s += "  packed weights      " + fmt("%.1f MiB", mib(r.packed_weight_bytes)) + ", arena " + fmt("%.1f MiB\n", mib(r.arena_bytes));
+  s += "  packed weights      " + fmt("%.1f MiB", mib(r.packed_weight_bytes)) + ", arena " +
+       fmt("%.1f MiB", mib(r.arena_bytes)) + " (KV cache " + fmt("%.1f MiB)\n", mib(r.kv_cache_bytes));
   for (const BoardProjection& p : r.boards) {
     s += "  board " + p.board + std::string(p.board.size() < 14 ? 14 - p.board.size() : 0, ' ') +
          fmt("%.1f tokens/s decode", p.projected_tokens_per_second) + " (ceiling " +
@@ -320,6 +322,7 @@ std::string format_json(const BenchReport& r) {
   num("decode_outside_xnnpack_fraction", r.decode_outside_xnnpack_fraction);
   num("peak_resident_bytes", static_cast<double>(r.peak_resident_bytes));
   num("arena_bytes", static_cast<double>(r.arena_bytes));
+  num("kv_cache_bytes", static_cast<double>(r.kv_cache_bytes));
   num("packed_weight_bytes", static_cast<double>(r.packed_weight_bytes));
   num("memory_budget_bytes", static_cast<double>(r.memory_budget_bytes));
   s += std::string("  \"peak_within_budget\": ") + (r.peak_resident_bytes <= r.memory_budget_bytes ? "true" : "false") + ",\n";

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "model/memory_plan.h"
 
 namespace linnet::bench {
 
@@ -28,7 +29,7 @@ struct BenchOptions {
   int context_length = 4096;
   int batch_tokens = 128;
   bool use_xnnpack = true;
-  bool kv_cache_f16 = true;
+  KvCacheType kv_cache = KvCacheType::kF16;
   bool reference_kernels = false;    // DeltaNet/attention/norms on the reference kernels
   std::string packed_weights_cache;  // empty: "<bundle>.xnnpack"
   int short_prompt = 128;
@@ -62,6 +63,7 @@ struct BenchReport {
   double decode_outside_xnnpack_fraction = 0;
   // memory
   std::size_t peak_resident_bytes = 0, arena_bytes = 0, packed_weight_bytes = 0;
+  std::size_t kv_cache_bytes = 0;  // the arena's KV cache region (context_length rows)
   std::size_t memory_budget_bytes = 0;  // bundle weights + arena + 64 MiB
   bool peak_reset_worked = false;
   // bandwidth

@@ -236,6 +236,14 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
     if (o.context_length > 0) so.context_length = o.context_length;
     so.threads = o.threads > 0 ? o.threads : 1;
     if (o.packed_weights_cache != nullptr) so.packed_weights_cache = o.packed_weights_cache;
+    switch (o.kv_cache) {
+      case LINNET_KV_CACHE_F16: so.kv_cache = linnet::KvCacheType::kF16; break;
+      case LINNET_KV_CACHE_INT8: so.kv_cache = linnet::KvCacheType::kInt8; break;
+      case LINNET_KV_CACHE_F32: so.kv_cache = linnet::KvCacheType::kF32; break;
+      default:
+        return fail(error, linnet::Error(linnet::ErrorCode::kInvalidArgument,
+                                         "kv_cache " + std::to_string(o.kv_cache) + " is not a linnet_kv_cache"));
+    }
     linnet::ClassifierOptions co;
     co.prefix_cache_entries = o.prefix_cache_entries < 0 ? 0 : o.prefix_cache_entries == 0 ? 2 : o.prefix_cache_entries;
     co.score_end_token = o.classify_score_end != 0;

@@ -1,13 +1,12 @@
 // `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--no-xnnpack]
-//                        [--reference-kernels] [--kv-f32] [--cache PATH]`:
+//                        [--reference-kernels] [--kv-cache f16|int8|f32] [--cache PATH]`:
 // speed, memory and bandwidth figures of one bundle on this machine (runtime/bench/bench.h lists what is measured).
-#include <charconv>
 #include <cstdio>
 #include <string>
 
 #include "bench/bench.h"
 #include "cli/commands.h"
-#include "linnet/boards_generated.h"
+#include "cli/session_setup.h"
 
 namespace linnet::cli {
 
@@ -16,18 +15,8 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N]\n"
-               "                    [--no-xnnpack] [--reference-kernels] [--kv-f32] [--cache PATH]\n");
-  return 2;
-}
-
-bool parse_int(std::string_view s, int& out) {
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-int board_default_threads() {
-  for (const BoardProfile& b : kBoards)
-    if (b.name == kBuildBoard) return b.default_threads;
+               "                    [--no-xnnpack] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
+               "                    [--cache PATH]\n");
   return 2;
 }
 
@@ -44,8 +33,10 @@ int run_bench(Args args) {
       json = true;
     } else if (a == "--no-xnnpack") {
       o.use_xnnpack = false;
-    } else if (a == "--kv-f32") {
-      o.kv_cache_f16 = false;
+    } else if (a == "--kv-cache" && has_value) {
+      const auto type = parse_kv_cache_type(args[++i]);
+      if (!type) return usage();
+      o.kv_cache = *type;
     } else if (a == "--reference-kernels") {
       o.reference_kernels = true;
     } else if ((a == "--threads" || a == "--context" || a == "--batch") && has_value) {

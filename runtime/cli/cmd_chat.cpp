@@ -24,7 +24,8 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: linnet chat m.linnet [--system TEXT] [--thinking|--no-thinking] [--max-tokens N] %s\n"
-               "                   [--threads N] [--context N] [--stats] [--packed-cache PATH] [--no-xnnpack]\n",
+               "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--stats]\n"
+               "                   [--packed-cache PATH] [--no-xnnpack]\n",
                kSamplingUsage);
   return 2;
 }

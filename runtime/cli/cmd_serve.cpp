@@ -3,8 +3,8 @@
 //
 //   linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)
 //                [--store DIR --pubkey vendor.pub]
-//                [--threads N] [--context N] [--packed-cache PATH] [--no-xnnpack]
-//                [--queue N] [--max-line BYTES] [--line-timeout MS]
+//                [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]
+//                [--no-xnnpack] [--queue N] [--max-line BYTES] [--line-timeout MS]
 //
 // With --store the store's active model is served (MODEL only while the store is empty),
 // and a committed update switches the server to the new model.
@@ -32,8 +32,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)\n"
     "                    [--store DIR --pubkey vendor.pub]\n"
-    "                    [--threads N] [--context N] [--packed-cache PATH] [--no-xnnpack]\n"
-    "                    [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
+    "                    [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]\n"
+    "                    [--no-xnnpack] [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
 
 int usage(const char* problem = nullptr) {
   if (problem != nullptr) std::fprintf(stderr, "linnet serve: %s\n", problem);
@@ -62,7 +62,7 @@ struct ServeArgs {
   bool stdio = false;
   serve::SerialConfig serial_config;
   std::string store, pubkey;
-  std::optional<std::string> packed_cache;
+  SessionFlags session;  // --threads, --context, --kv-cache, --packed-cache, --no-xnnpack
   serve::SessionBackendOptions backend;
   serve::ServerOptions server;
 };
@@ -73,6 +73,11 @@ std::optional<int> parse(Args args, ServeArgs& a) {
     const std::string_view s = args[i];
     const bool has_value = i + 1 < args.size();
     int n = 0;
+    switch (a.session.parse(args, i)) {
+      case SessionFlags::Parse::kTaken: continue;
+      case SessionFlags::Parse::kBad: return usage(("bad value for " + std::string(s)).c_str());
+      case SessionFlags::Parse::kNotMine: break;
+    }
     if (s == "--serial" && has_value) {
       a.serial = std::string(args[++i]);
     } else if (s == "--stdio") {
@@ -90,16 +95,8 @@ std::optional<int> parse(Args args, ServeArgs& a) {
       a.store = std::string(args[++i]);
     } else if (s == "--pubkey" && has_value) {
       a.pubkey = std::string(args[++i]);
-    } else if (s == "--packed-cache" && has_value) {
-      a.packed_cache = std::string(args[++i]);
-    } else if (s == "--no-xnnpack") {
-      a.backend.session.use_xnnpack = false;
-    } else if ((s == "--threads" || s == "--context" || s == "--queue" || s == "--max-line" ||
-                s == "--line-timeout") &&
-               has_value) {
+    } else if ((s == "--queue" || s == "--max-line" || s == "--line-timeout") && has_value) {
       if (!parse_int(args[++i], n) || n < 1) return usage((std::string(s) + " needs a positive number").c_str());
-      if (s == "--threads") a.backend.session.threads = n;
-      if (s == "--context") a.backend.session.context_length = n;
       if (s == "--queue") a.server.max_queue = static_cast<std::size_t>(n);
       if (s == "--max-line") a.server.max_line_bytes = static_cast<std::size_t>(n);
       if (s == "--line-timeout") a.server.line_timeout = std::chrono::milliseconds(n);
@@ -119,8 +116,8 @@ std::optional<int> parse(Args args, ServeArgs& a) {
 
 int run_serve(Args args) {
   ServeArgs a;
-  a.backend.session.threads = board_default_threads();
   if (auto code = parse(args, a)) return *code;
+  a.backend.session = a.session.options;
 
   // SIGINT/SIGTERM end the server through a signalfd it polls. They are blocked first
   // thing, before the model's thread pool starts, so every thread inherits the mask (a
@@ -165,8 +162,8 @@ int run_serve(Args args) {
     }
   }
 
-  if (a.packed_cache) {
-    a.backend.session.packed_weights_cache = *a.packed_cache;
+  if (a.session.packed_cache) {
+    a.backend.session.packed_weights_cache = *a.session.packed_cache;
   } else {
     a.backend.packed_cache_beside_bundle = true;
   }

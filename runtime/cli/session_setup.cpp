@@ -42,6 +42,10 @@ SessionFlags::Parse SessionFlags::parse(Args args, std::size_t& i) {
     options.use_xnnpack = false;
   } else if (a == "--packed-cache" && has_value) {
     packed_cache = std::string(args[++i]);
+  } else if (a == "--kv-cache" && has_value) {
+    const auto type = parse_kv_cache_type(args[++i]);
+    if (!type) return Parse::kBad;
+    options.kv_cache = *type;
   } else if ((a == "--threads" || a == "--context") && has_value) {
     int v = 0;
     if (!parse_int(args[++i], v) || v < 1) return Parse::kBad;

@@ -21,8 +21,8 @@ bool parse_float(std::string_view s, float& out);
 // The board profile's default thread count (boards/<board>.board, `threads`).
 int board_default_threads();
 
-// The session flags of run, chat and classify: --threads N, --context N (positive),
-// --packed-cache PATH, --no-xnnpack. Threads default to the board's.
+// The session flags of run, chat, classify and serve: --threads N, --context N (positive),
+// --kv-cache f16|int8|f32, --packed-cache PATH, --no-xnnpack. Threads default to the board's.
 struct SessionFlags {
   SessionFlags();
 

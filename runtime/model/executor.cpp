@@ -20,6 +20,7 @@
 #include "kernels/xnnpack/xnn_linear.h"
 #include "model/arena.h"
 #include "model/executor_buffers.h"
+#include "model/kv_cache.h"
 
 namespace linnet {
 namespace {
@@ -88,15 +89,19 @@ struct LayerKernels {
 
 // Magic "LNST" and version of the state snapshot.
 constexpr std::uint32_t kStateMagic = 0x54534e4cu;
-constexpr std::uint32_t kStateVersion = 1;
+// Version 2: the KV cache's element type is in the header (version 1 had f16/f32 only and
+// did not say which).
+constexpr std::uint32_t kStateVersion = 2;
 
-// Fixed header of a snapshot; the model dimensions make a blob from another model fail.
+// Fixed header of a snapshot; the model dimensions make a blob from another model fail, the
+// KV cache type one from an executor with another cache type.
 struct StateHeader {
   std::uint32_t magic;
   std::uint32_t version;
   std::int32_t position;
   std::int32_t has_last_hidden;
   std::int32_t dims[10];  // L, D, C, K, Hv, dk, dv, Hkv, hd, V
+  std::int32_t kv_cache_type;  // KvCacheType
 };
 
 }  // namespace
@@ -232,6 +237,7 @@ Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
   const int rot = hp.rotary_dim();
   const std::size_t q_row = sz(H) * 2 * sz(hd);  // [H, 2*hd]: per head [query | gate]
   const std::size_t kv_row = sz(Hkv) * sz(hd);
+  const KvCacheShape kv_shape{buf.kv_type, Hkv, ctx, hd};
 
   LINNET_TRY(k.q_proj->run(buf.normed, n, buf.q_gate));  // [n, H, 2*hd]
   LINNET_TRY(k.k_proj->run(buf.normed, n, buf.k));       // [n, Hkv*hd]
@@ -249,38 +255,19 @@ Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
       ks->rope_apply(qt, H, 2 * sz(hd), rot, buf.rope_cos, buf.rope_sin);
       ks->rope_apply(kt, Hkv, sz(hd), rot, buf.rope_cos, buf.rope_sin);
     }
-    // Cache row `pos` of every KV head: cache [Hkv, ctx, hd], f16 or f32 (buf.kv_f16).
-    for (int h = 0; h < Hkv; ++h) {
-      const std::size_t dst = (sz(h) * sz(ctx) + sz(pos)) * sz(hd);
-      const float* ks_src = kt + sz(h) * sz(hd);
-      const float* vs_src = vt + sz(h) * sz(hd);
-      if (buf.kv_f16) {
-        kernels::Half* kc = static_cast<kernels::Half*>(st.k_cache) + dst;
-        kernels::Half* vc = static_cast<kernels::Half*>(st.v_cache) + dst;
-        for (std::size_t i = 0; i < sz(hd); ++i) {
-          kc[i] = kernels::float_to_half(ks_src[i]);
-          vc[i] = kernels::float_to_half(vs_src[i]);
-        }
-      } else {
-        std::memcpy(static_cast<float*>(st.k_cache) + dst, ks_src, sz(hd) * sizeof(float));
-        std::memcpy(static_cast<float*>(st.v_cache) + dst, vs_src, sz(hd) * sizeof(float));
-      }
-    }
+    // Cache row `pos` of every KV head (kv_cache.h).
+    store_kv_rows(kv_shape, st, pos, kt, vt);
   }
 
   const kernels::AttentionShape shape{H, Hkv, hd};
-  const auto run = [&](auto* k_cache, auto* v_cache) {
+  with_kv_views(kv_shape, st, [&](auto k_cache, auto v_cache) {
     if (n == 1)
       ks->attention_decode(shape, buf.q_gate, 2 * sz(hd), k_cache, v_cache, ctx, first_position + 1, buf.attn,
                            buf.attn_scratch, buf.attn_scratch_floats);
     else
       ks->attention_prefill(shape, n, first_position, buf.q_gate, q_row, 2 * sz(hd), k_cache, v_cache, ctx, buf.attn,
                             buf.attn_scratch, buf.attn_scratch_floats);
-  };
-  if (buf.kv_f16)
-    run(static_cast<const kernels::Half*>(st.k_cache), static_cast<const kernels::Half*>(st.v_cache));
-  else
-    run(static_cast<const float*>(st.k_cache), static_cast<const float*>(st.v_cache));
+  });
 
   // attn * sigmoid(gate), per head, then o_proj.
   for (int t = 0; t < n; ++t)
@@ -308,6 +295,7 @@ void Executor::Impl::state_header(StateHeader& h) const {
                         hp.linear_num_value_heads, hp.linear_key_head_dim, hp.linear_value_head_dim,
                         hp.num_key_value_heads, hp.head_dim, hp.vocab_size};
   std::memcpy(h.dims, dims, sizeof dims);
+  h.kv_cache_type = static_cast<std::int32_t>(buf.kv_type);
 }
 
 // ---- public API ------------------------------------------------------------------------
@@ -496,57 +484,38 @@ void Executor::reset() {
 }
 
 // Snapshot layout: StateHeader, then per layer in order: DeltaNet conv [K-1, C] and
-// recurrent [Hv, dk, dv]; attention K rows [0, position) of each KV head, then V rows
-// likewise (IEEE half when the cache is f16); then the last final hidden [D]. Everything
-// else float32, native byte order.
-std::size_t Executor::state_bytes() const {
-  const Impl& m = *impl_;
-  const HyperParams& hp = m.hp;
-  std::size_t floats = sz(hp.hidden_size);
-  for (LayerKind kind : hp.layer_types) {
-    if (kind == LayerKind::kLinearAttention)
-      floats += sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels()) +
-                sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
-  }
-  // KV rows [0, position) of every attention layer, in the cache's element type.
-  std::size_t kv_elements = 0;
-  for (LayerKind kind : hp.layer_types)
-    if (kind == LayerKind::kFullAttention) kv_elements += 2 * sz(hp.num_key_value_heads) * sz(m.position) * sz(hp.head_dim);
-  return sizeof(StateHeader) + floats * sizeof(float) + kv_elements * (m.buf.kv_f16 ? 2 : 4);
-}
-
+// recurrent [Hv, dk, dv]; attention: the K and V rows [0, position) of each KV head in the
+// cache's element type (int8 with their row scales; kv_cache.h gives the order); then the
+// last final hidden [D]. Everything else float32, native byte order.
 namespace {
 
-// Copies the state in or out: `to_blob` true copies arena -> blob.
-template <typename Byte>
-void copy_state(const HyperParams& hp, const ExecutorBuffers& buf, int position, int ctx, Byte* blob, bool to_blob) {
-  std::size_t at = sizeof(StateHeader);
-  auto move_bytes = [&](void* state, std::size_t bytes) {
-    if (to_blob)
-      std::memcpy(const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(blob)) + at, state, bytes);
-    else
-      std::memcpy(state, reinterpret_cast<const std::uint8_t*>(blob) + at, bytes);
-    at += bytes;
-  };
-  auto move = [&](float* state, std::size_t floats) { move_bytes(state, floats * sizeof(float)); };
-  const std::size_t kv_element = buf.kv_f16 ? 2 : 4;
+// Calls fn(bytes_pointer, byte_count) for each piece of the snapshot after the header, in
+// order; sizes (state_bytes) and copies (save/load) share it so they cannot disagree.
+template <typename Fn>
+void for_each_state_piece(const HyperParams& hp, const ExecutorBuffers& buf, int position, int ctx, Fn&& fn) {
   const std::size_t conv = sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels());
   const std::size_t rec = sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
-  const std::size_t hd = sz(hp.head_dim);
+  const KvCacheShape kv{buf.kv_type, hp.num_key_value_heads, ctx, hp.head_dim};
   for (const LayerStateBuffers& st : buf.layers) {
     if (st.conv_state != nullptr) {
-      move(st.conv_state, conv);
-      move(st.recurrent_state, rec);
+      fn(reinterpret_cast<std::uint8_t*>(st.conv_state), conv * sizeof(float));
+      fn(reinterpret_cast<std::uint8_t*>(st.recurrent_state), rec * sizeof(float));
     } else {
-      for (void* cache : {st.k_cache, st.v_cache})
-        for (int h = 0; h < hp.num_key_value_heads; ++h)
-          move_bytes(static_cast<std::uint8_t*>(cache) + sz(h) * sz(ctx) * hd * kv_element, sz(position) * hd * kv_element);
+      for_each_kv_snapshot_piece(kv, st, position, fn);
     }
   }
-  move(buf.last_hidden, sz(hp.hidden_size));
+  fn(reinterpret_cast<std::uint8_t*>(buf.last_hidden), sz(hp.hidden_size) * sizeof(float));
 }
 
 }  // namespace
+
+std::size_t Executor::state_bytes() const {
+  const Impl& m = *impl_;
+  std::size_t bytes = sizeof(StateHeader);
+  for_each_state_piece(m.hp, m.buf, m.position, m.options.context_length,
+                       [&](std::uint8_t*, std::size_t n) { bytes += n; });
+  return bytes;
+}
 
 Status Executor::save_state(std::span<std::uint8_t> out) const {
   const Impl& m = *impl_;
@@ -556,7 +525,11 @@ Status Executor::save_state(std::span<std::uint8_t> out) const {
   StateHeader h{};
   m.state_header(h);
   std::memcpy(out.data(), &h, sizeof h);
-  copy_state(m.hp, m.buf, m.position, m.options.context_length, out.data(), true);
+  std::size_t at = sizeof(StateHeader);
+  for_each_state_piece(m.hp, m.buf, m.position, m.options.context_length, [&](std::uint8_t* p, std::size_t n) {
+    std::memcpy(out.data() + at, p, n);
+    at += n;
+  });
   return ok_status();
 }
 
@@ -571,6 +544,9 @@ Status Executor::load_state(std::span<const std::uint8_t> in) {
     return Error(ErrorCode::kCorrupt, "load_state: not a Linnet state snapshot (magic/version)");
   if (std::memcmp(h.dims, mine.dims, sizeof h.dims) != 0)
     return Error(ErrorCode::kInvalidArgument, "load_state: snapshot is from a model with other dimensions");
+  if (h.kv_cache_type != mine.kv_cache_type)
+    return Error(ErrorCode::kInvalidArgument, "load_state: snapshot has another KV cache type than this executor (" +
+                                                  std::string(kv_cache_type_name(m.buf.kv_type)) + ")");
   if (h.position < 0 || h.position > m.options.context_length)
     return Error(ErrorCode::kOutOfRange, "load_state: snapshot position " + std::to_string(h.position) +
                                              " exceeds the context length " + std::to_string(m.options.context_length));
@@ -581,7 +557,11 @@ Status Executor::load_state(std::span<const std::uint8_t> in) {
   if (in.size() < need)
     return Error(ErrorCode::kCorrupt, "load_state: blob of " + std::to_string(in.size()) + " bytes, " +
                                           std::to_string(need) + " needed for position " + std::to_string(h.position));
-  copy_state(m.hp, m.buf, h.position, m.options.context_length, in.data(), false);
+  std::size_t at = sizeof(StateHeader);
+  for_each_state_piece(m.hp, m.buf, h.position, m.options.context_length, [&](std::uint8_t* p, std::size_t n) {
+    std::memcpy(p, in.data() + at, n);
+    at += n;
+  });
   m.position = h.position;
   m.has_last_hidden = h.has_last_hidden != 0;
   return ok_status();

@@ -62,15 +62,22 @@ void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& option
   RegionRecorder region(alloc, regions);
 
   region.begin();
-  out.kv_f16 = options.kv_cache_f16;
-  const std::size_t kv_bytes = sz(Hkv) * sz(ctx) * sz(hd) * (options.kv_cache_f16 ? 2 : 4);
+  out.kv_type = options.kv_cache;
+  const bool int8 = options.kv_cache == KvCacheType::kInt8;
+  const std::size_t element_bytes = options.kv_cache == KvCacheType::kF32 ? 4 : int8 ? 1 : 2;
+  const std::size_t kv_bytes = sz(Hkv) * sz(ctx) * sz(hd) * element_bytes;
   for (std::size_t l = 0; l < hp.layer_types.size(); ++l) {
     if (hp.layer_types[l] != LayerKind::kFullAttention) continue;
     out.layers[l].k_cache = alloc.take_bytes(kv_bytes);
     out.layers[l].v_cache = alloc.take_bytes(kv_bytes);
+    if (int8) {
+      out.layers[l].k_scales = alloc.take<float>(sz(Hkv) * sz(ctx));
+      out.layers[l].v_scales = alloc.take<float>(sz(Hkv) * sz(ctx));
+    }
   }
-  region.end("kv_cache", std::to_string(attention_layers) + " attention layers x K,V " +
-                             dims({Hkv, ctx, hd}) + (options.kv_cache_f16 ? " f16" : " f32"));
+  region.end("kv_cache", std::to_string(attention_layers) + " attention layers x K,V " + dims({Hkv, ctx, hd}) + " " +
+                             kv_cache_type_name(options.kv_cache) +
+                             (int8 ? " + scales " + dims({Hkv, ctx}) + " f32" : std::string()));
 
   region.begin();
   for (std::size_t l = 0; l < hp.layer_types.size(); ++l)

@@ -16,17 +16,19 @@ namespace linnet {
 struct LayerStateBuffers {
   float* conv_state = nullptr;       // DeltaNet: [K-1, C], oldest input first
   float* recurrent_state = nullptr;  // DeltaNet: [Hv, dk, dv]
-  // attention: [Hkv, context_length, hd] of float, or of IEEE half (kernels::Half) when
-  // ExecutorOptions::kv_cache_f16; kv_f16 in ExecutorBuffers says which.
+  // attention: [Hkv, context_length, hd] of float, IEEE half (kernels::Half) or int8, as
+  // ExecutorBuffers::kv_type says; int8 rows have a float scale each in [Hkv, context_length].
   void* k_cache = nullptr;
   void* v_cache = nullptr;
+  float* k_scales = nullptr;  // int8 only
+  float* v_scales = nullptr;  // int8 only
 };
 
 // B = options.batch_tokens. The DeltaNet, attention and MLP groups overlay each other
 // (one layer part runs at a time).
 struct ExecutorBuffers {
   std::vector<LayerStateBuffers> layers;
-  bool kv_f16 = false;  // element type of the KV caches (2 or 4 bytes)
+  KvCacheType kv_type = KvCacheType::kF32;  // element type of the KV caches
 
   // activations
   float* residual = nullptr;     // [B, D] the hidden state flowing through the layers

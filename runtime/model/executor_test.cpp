@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -93,20 +94,23 @@ std::vector<std::int32_t> ExecutorTest::prompt_;
 std::vector<std::int32_t> ExecutorTest::long_;
 
 // Every path: the reference kernels, the defaults (XNNPACK + fastest kernels, f16 KV
-// cache) on one thread and on a pool of three.
+// cache) on one thread and on a pool of three, and the int8 KV cache.
 TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
   struct Config {
     const char* name;
     ExecutorOptions options;
   };
-  std::vector<Config> configs(3);
+  std::vector<Config> configs(4);
   configs[0].name = "reference kernels";
   configs[0].options.use_xnnpack = false;
   configs[0].options.reference_kernels = true;
-  configs[0].options.kv_cache_f16 = false;
+  configs[0].options.kv_cache = KvCacheType::kF32;
   configs[1].name = "default, 1 thread";
   configs[2].name = "default, 3 threads";
   configs[2].options.threads = 3;
+  configs[3].name = "int8 KV cache, 2 threads";
+  configs[3].options.threads = 2;
+  configs[3].options.kv_cache = KvCacheType::kInt8;
 #ifdef LINNET_TEST_UNDER_EMULATOR
   // The reference kernels are plain C++, the same on every target, and checked natively;
   // under qemu their 700-token prefill is most of this test's several minutes.
@@ -241,6 +245,56 @@ TEST_F(ExecutorTest, SnapshotRestoresTheConversation) {
   EXPECT_FALSE(a.save_state(small).ok());
 }
 
+// The int8 KV cache: its snapshot (values and row scales) restores the conversation exactly,
+// is smaller than the f16 one, and a snapshot of one cache type is refused by another.
+TEST_F(ExecutorTest, Int8KvCacheSnapshotsAndTypeMismatch) {
+  const std::size_t v = static_cast<std::size_t>(V());
+  ExecutorOptions int8;
+  int8.context_length = 1024;
+  int8.kv_cache = KvCacheType::kInt8;
+  Executor a = std::move(Executor::create(weights_->weights, int8)).value();
+  const auto prefix = std::span(prompt_).first(25);
+  const auto rest = std::span(prompt_).subspan(25);
+  ASSERT_TRUE(a.forward(prefix, LogitsMode::kNone, {}).ok());
+  std::vector<std::uint8_t> blob(a.state_bytes());
+  ASSERT_TRUE(a.save_state(blob).ok());
+  std::vector<float> expected(rest.size() * v), got(rest.size() * v);
+  ASSERT_TRUE(a.forward(rest, LogitsMode::kAll, expected).ok());
+
+  int8.context_length = 300;  // another capacity: rows are copied per head
+  Executor b = std::move(Executor::create(weights_->weights, int8)).value();
+  ASSERT_TRUE(b.load_state(blob).ok());
+  ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
+  EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
+
+  // Against f16: 2 attention layers x K,V x Hkv 2 x 25 rows x (64 + 4 - 128) bytes smaller.
+  Executor f16 = make();
+  ASSERT_TRUE(f16.forward(prefix, LogitsMode::kNone, {}).ok());
+  EXPECT_EQ(f16.state_bytes() - blob.size(), 2u * 2u * 2u * 25u * (128u - 68u));
+  std::vector<std::uint8_t> f16_blob(f16.state_bytes());
+  ASSERT_TRUE(f16.save_state(f16_blob).ok());
+  const Status refused = b.load_state(f16_blob);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("KV cache type"), std::string::npos) << refused.error().message();
+  EXPECT_FALSE(f16.load_state(blob).ok());
+  // The refused load left b where it was: it continues the conversation.
+  ASSERT_TRUE(b.load_state(blob).ok());
+  ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
+  EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
+
+  // Close to the f16 cache: the same next-token choice on every position of the prompt.
+  std::vector<float> f16_rest(rest.size() * v);
+  ASSERT_TRUE(f16.forward(rest, LogitsMode::kAll, f16_rest).ok());
+  for (std::size_t t = 0; t < rest.size(); ++t) {
+    const auto row = [&](const std::vector<float>& x) {
+      const auto first = x.begin() + static_cast<std::ptrdiff_t>(t * v);
+      return std::max_element(first, first + static_cast<std::ptrdiff_t>(v)) - first;
+    };
+    EXPECT_EQ(row(got), row(f16_rest)) << "position " << 25 + t;
+  }
+}
+
 TEST_F(ExecutorTest, ErrorsInsteadOfCrashes) {
   Executor exec = make(32);
   const std::size_t v = static_cast<std::size_t>(V());
@@ -289,8 +343,13 @@ TEST_F(ExecutorTest, MemoryPlanIsWhatIsAllocated) {
   EXPECT_EQ(kv->bytes, 2u * 2u * 2u * 1000u * 64u * 2u);
   ExecutorOptions f32_kv;
   f32_kv.context_length = 1000;
-  f32_kv.kv_cache_f16 = false;
+  f32_kv.kv_cache = KvCacheType::kF32;
   EXPECT_EQ(plan_memory(weights_->weights.hp, f32_kv)->find("kv_cache")->bytes, 2 * kv->bytes);
+  // int8: a byte per value plus a float scale per row ([Hkv 2, ctx 1000] for K and for V).
+  ExecutorOptions int8_kv = f32_kv;
+  int8_kv.kv_cache = KvCacheType::kInt8;
+  EXPECT_EQ(plan_memory(weights_->weights.hp, int8_kv)->find("kv_cache")->bytes,
+            2u * 2u * (2u * 1000u * 64u + 2u * 1000u * 4u));
   const MemoryRegion* rec = plan.find("recurrent_state");
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->bytes, 6u * 4u * 32u * 32u * 4u);

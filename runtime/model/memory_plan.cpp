@@ -36,6 +36,31 @@ std::string human_bytes(std::size_t bytes) {
 
 }  // namespace
 
+const char* kv_cache_type_name(KvCacheType type) {
+  switch (type) {
+    case KvCacheType::kF16: return "f16";
+    case KvCacheType::kInt8: return "int8";
+    case KvCacheType::kF32: return "f32";
+  }
+  return "?";
+}
+
+std::optional<KvCacheType> parse_kv_cache_type(std::string_view name) {
+  for (KvCacheType t : {KvCacheType::kF16, KvCacheType::kInt8, KvCacheType::kF32})
+    if (name == kv_cache_type_name(t)) return t;
+  return std::nullopt;
+}
+
+std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim) {
+  const std::size_t hd = static_cast<std::size_t>(head_dim);
+  switch (type) {
+    case KvCacheType::kF16: return 2 * hd;
+    case KvCacheType::kInt8: return hd + sizeof(float);
+    case KvCacheType::kF32: return 4 * hd;
+  }
+  return 4 * hd;
+}
+
 const MemoryRegion* MemoryPlan::find(const std::string& name) const {
   for (const MemoryRegion& r : regions)
     if (r.name == name) return &r;

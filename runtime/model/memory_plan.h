@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,18 @@
 #include "core/result.h"
 
 namespace linnet {
+
+// Element type of the KV cache. Attention math stays float32 whichever is stored.
+//   kF16:  IEEE half; half the bytes of f32, rounding error ~5e-4 relative.
+//   kInt8: int8 with a float scale per (position, KV head) row (kernels/reference/int8_rows.h):
+//          a quarter of f32 plus 4 bytes a row; error at most half a step (max|row| / 254).
+//   kF32:  exact; for checks against the reference.
+enum class KvCacheType : std::uint8_t { kF16 = 0, kInt8 = 1, kF32 = 2 };
+
+const char* kv_cache_type_name(KvCacheType type);  // "f16", "int8", "f32"
+std::optional<KvCacheType> parse_kv_cache_type(std::string_view name);
+// Bytes one cached row of head_dim values takes, its scale included.
+std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim);
 
 struct ExecutorOptions {
   int context_length = 4096;  // maximum positions (KV cache rows); <= max_position_embeddings
@@ -29,9 +43,9 @@ struct ExecutorOptions {
   // (a file, usually "<bundle>.xnnpack": packed on the first load, mapped on later ones;
   // empty: packed in memory), keyed by `weights_identity` (the bundle's content SHA-256).
   bool use_xnnpack = true;
-  // The KV cache stored as IEEE half (attention math stays float32): half the memory and
-  // half the bytes a decode step reads from it. false: float32.
-  bool kv_cache_f16 = true;
+  // The KV cache's element type: f16 by default (half the memory and half the bytes a decode
+  // step reads from it); int8 halves both again at long contexts.
+  KvCacheType kv_cache = KvCacheType::kF16;
   // Run the non-linear kernels (DeltaNet, attention, norms) with the reference
   // implementations instead of the fastest this CPU has (kernels/dispatch/kernel_set.h).
   bool reference_kernels = false;

@@ -38,6 +38,7 @@ struct SessionOptions {
   int threads = 1;
   int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
   bool use_xnnpack = true;    // linear layers on XNNPACK (ExecutorOptions::use_xnnpack)
+  KvCacheType kv_cache = KvCacheType::kF16;  // ExecutorOptions::kv_cache
   // XNNPACK's packed weights in this file (usually "<bundle>.xnnpack"), keyed by the
   // bundle's SHA-256; empty: packed in memory.
   std::string packed_weights_cache;

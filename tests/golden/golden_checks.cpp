@@ -24,7 +24,7 @@ ExecutorOptions reference_path_options() {
   ExecutorOptions o;
   o.use_xnnpack = false;
   o.reference_kernels = true;
-  o.kv_cache_f16 = false;
+  o.kv_cache = KvCacheType::kF32;
   return o;
 }
 

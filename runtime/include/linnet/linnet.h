@@ -120,12 +120,20 @@ linnet_status linnet_format_chat(const linnet_model* model, const char* system, 
 
 typedef struct linnet_session linnet_session;
 
+/* Element type of the KV cache (attention math is float32 either way). */
+typedef enum linnet_kv_cache {
+  LINNET_KV_CACHE_F16 = 0,  /* default */
+  LINNET_KV_CACHE_INT8 = 1, /* int8 with a scale per (position, KV head) row: half of f16 */
+  LINNET_KV_CACHE_F32 = 2
+} linnet_kv_cache;
+
 typedef struct linnet_session_options {
   int32_t context_length;     /* positions the memory is planned for; 0 = 4096 (capped by the model) */
   int32_t threads;            /* worker threads; 0 = 1 */
   int32_t prefix_cache_entries; /* prompt-prefix states kept in memory; 0 = 2, -1 = none */
   int32_t classify_score_end;   /* nonzero: also score <|im_end|> after each label */
   const char* packed_weights_cache; /* XNNPACK packed-weights file; NULL = in memory */
+  int32_t kv_cache;             /* a linnet_kv_cache; 0 = LINNET_KV_CACHE_F16 */
 } linnet_session_options;
 
 void linnet_session_options_init(linnet_session_options* options);
