@@ -78,7 +78,8 @@ const KernelTable& reference_kernel_table() { return kReferenceTable; }
 const KernelTable& vector_kernel_table() { return kVectorTable; }
 
 KernelSet KernelSet::select(const CpuFeatures& features, const ThreadPool* pool, std::optional<KernelTier> force) {
-  const KernelTable* neon = neon_kernel_table();
+  const KernelTable* neon = features.dotprod && neon_dotprod_kernel_table() != nullptr ? neon_dotprod_kernel_table()
+                                                                                      : neon_kernel_table();
   const bool has_neon = neon != nullptr && features.neon;
   KernelTier tier = has_neon ? KernelTier::kNeon : KernelTier::kVector;
   if (force) tier = (*force == KernelTier::kNeon && !has_neon) ? KernelTier::kVector : *force;

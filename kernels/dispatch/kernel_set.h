@@ -25,7 +25,8 @@ enum class KernelTier : std::uint8_t { kReference = 0, kVector = 1, kNeon = 2 };
 class KernelSet {
  public:
   // The fastest tier `features` allows, or `force` when given and available (a forced NEON
-  // tier on a CPU without it falls back to the vector tier). pool: borrowed, outlives the set;
+  // tier on a CPU without it falls back to the vector tier). The NEON tier's table is
+  // "neon+dotprod" when features.dotprod (SDOT for the int8 KV cache's scores). pool: borrowed, outlives the set;
   // null runs everything on the caller.
   static KernelSet select(const CpuFeatures& features, const ThreadPool* pool,
                           std::optional<KernelTier> force = std::nullopt);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "kernels/reference/activations_ref.h"
@@ -116,7 +117,19 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
                           scratch.data(), per_thread);
   expect_close(got8, ref8, 2e-5f, "prefill int8");
   std::vector<float> dref8(dref.size()), d8(dref.size());
-  attention_decode_ref(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, dref8.data(), rs.data());
+  // The dot-product table's int8 decode also quantizes each query head like a cache row
+  // (attention_neon.h): its reference sees the same rounded query.
+  std::vector<float> q_decode(ql, ql + 4 * q_head);
+  if (std::string_view(set_->name()) == "neon+dotprod") {
+    std::vector<std::int8_t> q8(hd);
+    for (std::size_t h = 0; h < 4; ++h) {
+      float scale = 0.0f;
+      quantize_row_int8(q_decode.data() + h * q_head, 24, q8.data(), &scale);
+      dequantize_row_int8(q8.data(), scale, 24, q_decode.data() + h * q_head);
+    }
+  }
+  attention_decode_ref(shape, q_decode.data(), q_head, k8.rows(), v8.rows(), capacity, first + T, dref8.data(),
+                       rs.data());
   set_->attention_decode(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, d8.data(), scratch.data(),
                          per_thread);
   expect_close(d8, dref8, 2e-5f, "decode int8");
@@ -169,6 +182,9 @@ TEST(KernelSet, SelectsTheFastestTierThisCpuHas) {
   const KernelSet s = KernelSet::select(*f, nullptr);
 #if defined(__aarch64__)
   EXPECT_EQ(s.tier(), KernelTier::kNeon);
+  // The dot-product table exactly when cpuinfo says SDOT is there (qemu -cpu cortex-a76: yes,
+  // cortex-a72: no).
+  EXPECT_STREQ(s.name(), f->dotprod ? "neon+dotprod" : "neon");
 #else
   EXPECT_EQ(s.tier(), KernelTier::kVector);
   EXPECT_EQ(KernelSet::select(*f, nullptr, KernelTier::kNeon).tier(), KernelTier::kVector);  // none here

@@ -13,7 +13,7 @@
 namespace linnet::kernels {
 
 struct KernelTable {
-  const char* name;  // "reference", "vector", "neon"
+  const char* name;  // "reference", "vector", "neon", "neon+dotprod"
 
   void (*rmsnorm)(const float* x, const float* w, int rows, int n, std::size_t stride, float eps, float* y);
   void (*rmsnorm_gated)(const float* x, const float* z, const float* w, int rows, int n, std::size_t stride,
@@ -55,5 +55,8 @@ const KernelTable& reference_kernel_table();
 const KernelTable& vector_kernel_table();
 // Null when this build has no NEON kernels (not aarch64).
 const KernelTable* neon_kernel_table();
+// The NEON table with the kernels that need the dot-product extension (SDOT); null when not
+// aarch64. Only for CPUs that have it (CpuFeatures::dotprod).
+const KernelTable* neon_dotprod_kernel_table();
 
 }  // namespace linnet::kernels

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "kernels/neon/gemm_f32_neon.h"
 #include "kernels/neon/math_neon.h"
@@ -125,6 +126,60 @@ void attention_decode_head_i8_neon(int hd, const float* q, Int8Rows k, Int8Rows 
 void attention_prefill_head_i8_neon(int hd, int T, int first_position, const float* q, std::size_t q_stride,
                                     Int8Rows k, Int8Rows v, float* out, std::size_t out_stride, float* scratch) {
   prefill_head(hd, T, first_position, q, q_stride, k, v, out, out_stride, scratch);
+}
+
+namespace {
+
+// scores[p] = alpha * k.scales[p] * (q8 . k row p), p < n; the dot products exact in int32.
+// Four key rows at a time share each 16-byte load of the query.
+__attribute__((target("+dotprod"))) void int8_scores_dotprod(const std::int8_t* q8, int hd, Int8Rows k, int n,
+                                                             float alpha, float* scores) {
+  const std::size_t H = sz(hd), H16 = H & ~std::size_t{15};
+  auto tail = [&](const std::int8_t* row) {
+    std::int32_t sum = 0;
+    for (std::size_t i = H16; i < H; ++i) sum += std::int32_t{q8[i]} * std::int32_t{row[i]};
+    return sum;
+  };
+  int p = 0;
+  for (; p + 4 <= n; p += 4) {
+    const std::int8_t* r0 = k.values + sz(p) * H;
+    const std::int8_t *r1 = r0 + H, *r2 = r1 + H, *r3 = r2 + H;
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+    for (std::size_t i = 0; i < H16; i += 16) {
+      const int8x16_t qv = vld1q_s8(q8 + i);
+      a0 = vdotq_s32(a0, qv, vld1q_s8(r0 + i));
+      a1 = vdotq_s32(a1, qv, vld1q_s8(r1 + i));
+      a2 = vdotq_s32(a2, qv, vld1q_s8(r2 + i));
+      a3 = vdotq_s32(a3, qv, vld1q_s8(r3 + i));
+    }
+    const std::int32_t d[4] = {vaddvq_s32(a0) + tail(r0), vaddvq_s32(a1) + tail(r1), vaddvq_s32(a2) + tail(r2),
+                               vaddvq_s32(a3) + tail(r3)};
+    for (int j = 0; j < 4; ++j) scores[p + j] = alpha * k.scales[p + j] * static_cast<float>(d[j]);
+  }
+  for (; p < n; ++p) {
+    const std::int8_t* r = k.values + sz(p) * H;
+    int32x4_t a = vdupq_n_s32(0);
+    for (std::size_t i = 0; i < H16; i += 16) a = vdotq_s32(a, vld1q_s8(q8 + i), vld1q_s8(r + i));
+    scores[p] = alpha * k.scales[p] * static_cast<float>(vaddvq_s32(a) + tail(r));
+  }
+}
+
+}  // namespace
+
+void attention_decode_head_i8_dotprod(int hd, const float* q, Int8Rows k, Int8Rows v, int n_keys, float* out,
+                                      float* scratch) {
+  constexpr int kMaxHeadDim = 512;
+  if (hd > kMaxHeadDim) {
+    attention_decode_head_i8_neon(hd, q, k, v, n_keys, out, scratch);
+    return;
+  }
+  alignas(16) std::int8_t q8[kMaxHeadDim];
+  float q_scale = 0.0f;
+  quantize_row_int8(q, hd, q8, &q_scale);
+  const float alpha = q_scale / std::sqrt(static_cast<float>(hd));
+  int8_scores_dotprod(q8, hd, k, n_keys, alpha, scratch);
+  softmax_masked(scratch, n_keys, n_keys, nullptr, v.scales);
+  nn(1, hd, n_keys, scratch, sz(n_keys), v, sz(hd), out, sz(hd));
 }
 
 template void attention_decode_head_neon<float>(int, const float*, const float*, const float*, int, float*, float*);

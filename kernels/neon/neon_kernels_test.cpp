@@ -12,6 +12,7 @@
 #include "kernels/neon/gated_delta_neon.h"
 #include "kernels/neon/gemm_f32_neon.h"
 #include "kernels/neon/rmsnorm_neon.h"
+#include "kernels/platform/cpu_features.h"
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/attention_ref.h"
 #include "kernels/reference/conv1d_ref.h"
@@ -221,6 +222,34 @@ TEST(NeonAttention, DecodeAndPrefillMatchReferenceF32F16AndInt8) {
   }
 }
 
+// SDOT decode over the int8 cache equals the int8 reference on the query rounded the same
+// way (the kernel quantizes it like a cache row), odd head sizes included.
+TEST(NeonAttention, DotprodInt8DecodeMatchesReferenceOnTheRoundedQuery) {
+  auto features = detect_cpu_features();
+  ASSERT_TRUE(features.ok());
+  if (!features->dotprod) GTEST_SKIP() << "this CPU has no dot-product extension (" << features->summary() << ")";
+  const int cases[][2] = {{8, 1}, {13, 17}, {64, 38}, {256, 70}, {256, 103}, {40, 5}, {600, 9}};
+  for (const auto& c : cases) {
+    const int hd = c[0], n = c[1];
+    const std::size_t H = static_cast<std::size_t>(hd), N = static_cast<std::size_t>(n);
+    const testing::Int8Cache k8 = testing::quantize_rows(normal_vector(N * H, 25), hd);
+    const testing::Int8Cache v8 = testing::quantize_rows(normal_vector(N * H, 26), hd);
+    const auto q = normal_vector(H, 27, 2.0f);
+    std::vector<float> q_rounded(H);
+    std::vector<std::int8_t> q8(H);
+    float q_scale = 0.0f;
+    quantize_row_int8(q.data(), hd, q8.data(), &q_scale);
+    dequantize_row_int8(q8.data(), q_scale, hd, q_rounded.data());
+    const AttentionShape one{1, 1, hd};
+    std::vector<float> want(H), got(H), scratch(N);
+    // Heads over 512 take the float path: their reference is the unrounded query.
+    attention_decode_ref(one, hd > 512 ? q.data() : q_rounded.data(), 0, k8.rows(), v8.rows(), n, n, want.data(),
+                         scratch.data());
+    attention_decode_head_i8_dotprod(hd, q.data(), k8.rows(), v8.rows(), n, got.data(), scratch.data());
+    expect_close(got, want, 3e-5f, "dotprod decode");
+  }
+}
+
 TEST(NeonTable, IsCompleteAndNamed) {
   const KernelTable* t = neon_kernel_table();
   ASSERT_NE(t, nullptr);
@@ -229,6 +258,10 @@ TEST(NeonTable, IsCompleteAndNamed) {
   EXPECT_NE(t->attention_prefill_head_f16, nullptr);
   EXPECT_EQ(t->attention_decode_head_i8, &attention_decode_head_i8_neon);
   EXPECT_EQ(t->attention_prefill_head_i8, &attention_prefill_head_i8_neon);
+  const KernelTable* dot = neon_dotprod_kernel_table();
+  ASSERT_NE(dot, nullptr);
+  EXPECT_STREQ(dot->name, "neon+dotprod");
+  EXPECT_EQ(dot->attention_decode_head_i8, &attention_decode_head_i8_dotprod);
 }
 
 }  // namespace

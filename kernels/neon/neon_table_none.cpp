@@ -4,5 +4,6 @@
 namespace linnet::kernels {
 
 const KernelTable* neon_kernel_table() { return nullptr; }
+const KernelTable* neon_dotprod_kernel_table() { return nullptr; }
 
 }  // namespace linnet::kernels
