@@ -3,8 +3,10 @@
 //   load        Bundle::open + Executor::create (a first load packs XNNPACK's weights into
 //               the cache file and is reported apart; the measured load maps it)
 //   prefill     tokens/s for a 128-token and a 512-token prompt (fresh state each); the time
-//               to first token is the prompt's prefill time (logits of its last position)
-//   decode      tokens/s over 64 greedy tokens after the 512-token prompt
+//               to first token is the prompt's prefill time (logits of its last position).
+//               The long prompt's length can be changed (`--prompt N`, long_prompt_tokens in
+//               the report); the *_512_* JSON keys then mean that prompt.
+//   decode      tokens/s over 64 greedy tokens after the long prompt
 //   memory      peak resident memory (VmHWM) against bundle weights + arena + 64 MiB
 //   bandwidth   this machine's read bandwidth with the same threads, measured last; bytes
 //               read per decoded token; achieved bandwidth as a fraction of it
@@ -59,6 +61,7 @@ struct BenchReport {
   double prefill_short_tokens_per_second = 0, prefill_long_tokens_per_second = 0;
   double ttft_short_seconds = 0, ttft_long_seconds = 0;
   double decode_tokens_per_second = 0;
+  int long_prompt_tokens = 512, decode_tokens = 64;
   double prefill_long_outside_xnnpack_fraction = 0;
   double decode_outside_xnnpack_fraction = 0;
   // memory

@@ -1,4 +1,4 @@
-// `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--no-xnnpack]
+// `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N] [--no-xnnpack]
 //                        [--reference-kernels] [--kv-cache f16|int8|f32] [--cache PATH]`:
 // speed, memory and bandwidth figures of one bundle on this machine (runtime/bench/bench.h lists what is measured).
 #include <cstdio>
@@ -14,7 +14,7 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N]\n"
+               "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N]\n"
                "                    [--no-xnnpack] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
                "                    [--cache PATH]\n");
   return 2;
@@ -39,10 +39,13 @@ int run_bench(Args args) {
       o.kv_cache = *type;
     } else if (a == "--reference-kernels") {
       o.reference_kernels = true;
-    } else if ((a == "--threads" || a == "--context" || a == "--batch") && has_value) {
+    } else if ((a == "--threads" || a == "--context" || a == "--batch" || a == "--prompt") && has_value) {
       int v = 0;
       if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--threads" ? o.threads : a == "--context" ? o.context_length : o.batch_tokens) = v;
+      (a == "--threads"   ? o.threads
+       : a == "--context" ? o.context_length
+       : a == "--batch"   ? o.batch_tokens
+                          : o.long_prompt) = v;
     } else if (a == "--cache" && has_value) {
       o.packed_weights_cache = std::string(args[++i]);
     } else if (!a.empty() && a[0] != '-' && o.bundle_path.empty()) {
