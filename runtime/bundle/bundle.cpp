@@ -204,6 +204,7 @@ Result<Bundle> Bundle::open(const std::string& path, BundleOpenOptions options) 
   auto hp = read_hyper_params(*root.config());
   if (!hp.ok()) return fail(std::move(hp).error());
   b.weights_.hp = std::move(*hp);
+  b.weights_.file_mapped = true;
   const HyperParams& h = b.weights_.hp;
   b.architecture_ = view_of(root.config()->architecture());
 

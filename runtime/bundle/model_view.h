@@ -111,6 +111,9 @@ struct ModelWeights {
   TensorView norm;          // f32 [D], final norm, zero-centred
   TensorView lm_head;       // [V, D]; the same view as embed_tokens when tied
   std::vector<LayerWeights> layers;
+  // The views point into a read-only file mapping (a Bundle): the executor may drop pages it
+  // no longer needs (they are re-read from the page cache). False for weights in memory.
+  bool file_mapped = false;
 };
 
 }  // namespace linnet

@@ -37,4 +37,10 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
+// Unmaps this process's whole pages inside [p, p + bytes) of a read-only file mapping such as
+// MappedFile's (madvise MADV_DONTNEED). The pages stay in the page cache and come back on
+// the next touch; nothing is lost. Only for memory that is such a mapping: on anonymous
+// memory it would zero the data.
+void drop_file_mapped_pages(const void* p, std::size_t bytes);
+
 }  // namespace linnet
