@@ -11,6 +11,8 @@ typedef float V8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef std::uint16_t U16x8 __attribute__((vector_size(16), aligned(2), may_alias));
 typedef std::uint32_t U32x8 __attribute__((vector_size(32)));
 typedef std::int8_t I8x8 __attribute__((vector_size(8), aligned(1), may_alias));
+typedef std::int16_t I16x8 __attribute__((vector_size(16)));
+typedef std::int32_t I32x8 __attribute__((vector_size(32)));
 
 inline __attribute__((always_inline)) V8 load8(const float* p) { return *reinterpret_cast<const V8*>(p); }
 inline __attribute__((always_inline)) V8 splat_magic() {
@@ -43,9 +45,12 @@ inline __attribute__((always_inline)) V8 load8(const Half* p) {
   __builtin_memcpy(&out, &bits, sizeof out);
   return out;
 }
-// Eight int8 to floats (sign-extend, convert: exact).
+// Eight int8 to floats (sign-extend, convert: exact). Through int16 and int32: GCC 14
+// converts int8 -> float vectors one element at a time (8 cvtsi2ss), but each widening step
+// is vector code (pmovsx with AVX2, punpck on baseline x86-64).
 inline __attribute__((always_inline)) V8 load8(const std::int8_t* p) {
-  return __builtin_convertvector(*reinterpret_cast<const I8x8*>(p), V8);
+  const I16x8 half_wide = __builtin_convertvector(*reinterpret_cast<const I8x8*>(p), I16x8);
+  return __builtin_convertvector(__builtin_convertvector(half_wide, I32x8), V8);
 }
 inline __attribute__((always_inline)) void store8(float* p, V8 v) { *reinterpret_cast<V8*>(p) = v; }
 inline __attribute__((always_inline)) V8 splat(float v) { return V8{} + v; }

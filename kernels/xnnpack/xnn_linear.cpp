@@ -1,12 +1,12 @@
 #include "kernels/xnnpack/xnn_linear.h"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <string>
 
+#include "core/mapped_file.h"
 #include "kernels/platform/cpu_features.h"
 #include "kernels/reference/linear_ref.h"
 #include "kernels/xnnpack/fully_connected.h"
@@ -39,11 +39,8 @@ namespace {
 // again, anonymous pages would go to swap (or stay). MADV_DONTNEED would zero anonymous
 // memory, so it is not used. Older kernels without MADV_PAGEOUT simply keep the pages.
 void release_pages(const void* p, std::size_t bytes) {
-  if (p == nullptr || bytes == 0) return;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(page - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+  const PageRange pages = whole_pages_inside(p, bytes);
+  if (pages.bytes > 0) ::madvise(pages.begin, pages.bytes, MADV_PAGEOUT);
 }
 
 class XnnLinearKernel final : public LinearKernel {

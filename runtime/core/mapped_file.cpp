@@ -61,12 +61,18 @@ void MappedFile::reset() {
   }
 }
 
-void drop_file_mapped_pages(const void* p, std::size_t bytes) {
-  if (p == nullptr || bytes == 0) return;
+PageRange whole_pages_inside(const void* p, std::size_t bytes) {
+  if (p == nullptr || bytes == 0) return {};
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(page - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  if (end <= begin) return {};
+  return PageRange{reinterpret_cast<void*>(begin), end - begin};
+}
+
+void drop_file_mapped_pages(const void* p, std::size_t bytes) {
+  const PageRange pages = whole_pages_inside(p, bytes);
+  if (pages.bytes > 0) ::madvise(pages.begin, pages.bytes, MADV_DONTNEED);
 }
 
 }  // namespace linnet

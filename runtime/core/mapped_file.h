@@ -37,6 +37,14 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
+// The whole pages inside [p, p + bytes) (what madvise may act on without touching the bytes
+// around the range); bytes == 0 when there is none.
+struct PageRange {
+  void* begin = nullptr;
+  std::size_t bytes = 0;
+};
+PageRange whole_pages_inside(const void* p, std::size_t bytes);
+
 // Unmaps this process's whole pages inside [p, p + bytes) of a read-only file mapping such as
 // MappedFile's (madvise MADV_DONTNEED). The pages stay in the page cache and come back on
 // the next touch; nothing is lost. Only for memory that is such a mapping: on anonymous
