@@ -10,6 +10,7 @@
 //     answers ABUSE to the moderation prompt, `linnet classify --jsonl` survives broken lines.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -256,14 +257,22 @@ TEST_F(GoldenCli, ScoreWritesReferenceLogits) {
   }
 }
 
+// With each KV cache type the same greedy answer; an unknown type is a usage error.
 TEST_F(GoldenCli, RunAnswersAbuseToTheModerationPrompt) {
+  for (const char* kv : {"", " --kv-cache int8", " --kv-cache f32"}) {
+    int status = 0;
+    const std::string out = run_command(linnet() + " run " + bundle_ +
+                                            " --chat --no-thinking --system '" + kModeration +
+                                            "' --prompt 'Eve you are a worthless idiot' --max-tokens 24" + kv,
+                                        status);
+    EXPECT_EQ(status, 0) << kv;
+    EXPECT_EQ(out, "ABUSE\n") << kv;
+  }
   int status = 0;
-  const std::string out = run_command(linnet() + " run " + bundle_ +
-                                          " --chat --no-thinking --system '" + kModeration +
-                                          "' --prompt 'Eve you are a worthless idiot' --max-tokens 24",
-                                      status);
-  EXPECT_EQ(status, 0);
-  EXPECT_EQ(out, "ABUSE\n");
+  const std::string out =
+      run_command(linnet() + " run " + bundle_ + " --prompt hi --max-tokens 1 --kv-cache f8 2>&1", status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << out;
+  EXPECT_NE(out.find("--kv-cache f16|int8|f32"), std::string::npos) << out;
 }
 
 // `linnet info --json --verify` describes the bundle as the checkpoint's config.json does
