@@ -40,6 +40,11 @@ class LinearKernel {
 
   virtual const char* implementation() const = 0;  // e.g. "reference"
 
+  // Whether run() reads the weight's own bytes (the mapped bundle) on every call: true for
+  // the reference; false for a kernel that runs from a packed copy (XNNPACK). run_rows()
+  // may read a few rows in place either way.
+  virtual bool run_reads_weight_bytes() const { return true; }
+
   std::int64_t out_features() const { return weight_.rows(); }
   std::int64_t in_features() const { return weight_.cols(); }
   const TensorView& weight() const { return weight_; }

@@ -223,10 +223,8 @@ void KernelSet::gated_delta_prefill(const GatedDeltaShape& shape, int T, const f
 namespace {
 
 // One KV head's rows of a cache [Hkv, capacity, hd].
-const float* head_rows(const float* cache, std::size_t kv_head, int capacity, std::size_t hd) {
-  return cache + kv_head * sz(capacity) * hd;
-}
-const Half* head_rows(const Half* cache, std::size_t kv_head, int capacity, std::size_t hd) {
+template <typename T>
+const T* head_rows(const T* cache, std::size_t kv_head, int capacity, std::size_t hd) {
   return cache + kv_head * sz(capacity) * hd;
 }
 Int8Rows head_rows(Int8Rows cache, std::size_t kv_head, int capacity, std::size_t hd) {

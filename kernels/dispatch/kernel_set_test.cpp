@@ -109,7 +109,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
   expect_close(d16, dref, 2e-5f, "decode f16");
 
   // int8 cache against the reference's int8 kernels (same quantized rows).
-  const testing::Int8Cache k8 = testing::quantize_rows(kc, 24), v8 = testing::quantize_rows(vc, 24);
+  const testing::Int8Cache k8 = testing::quantize_rows(kc, shape.head_dim), v8 = testing::quantize_rows(vc, shape.head_dim);
   std::vector<float> ref8(ref.size()), got8(ref.size());
   attention_prefill_ref(shape, T, first, q.data(), q_token, q_head, k8.rows(), v8.rows(), capacity, ref8.data(),
                         rs.data());
@@ -120,14 +120,8 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
   // The dot-product table's int8 decode also quantizes each query head like a cache row
   // (attention_neon.h): its reference sees the same rounded query.
   std::vector<float> q_decode(ql, ql + 4 * q_head);
-  if (std::string_view(set_->name()) == "neon+dotprod") {
-    std::vector<std::int8_t> q8(hd);
-    for (std::size_t h = 0; h < 4; ++h) {
-      float scale = 0.0f;
-      quantize_row_int8(q_decode.data() + h * q_head, 24, q8.data(), &scale);
-      dequantize_row_int8(q8.data(), scale, 24, q_decode.data() + h * q_head);
-    }
-  }
+  if (std::string_view(set_->name()) == "neon+dotprod")
+    for (std::size_t h = 0; h < 4; ++h) testing::round_through_int8(q_decode.data() + h * q_head, shape.head_dim);
   attention_decode_ref(shape, q_decode.data(), q_head, k8.rows(), v8.rows(), capacity, first + T, dref8.data(),
                        rs.data());
   set_->attention_decode(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, d8.data(), scratch.data(),

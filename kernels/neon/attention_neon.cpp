@@ -8,42 +8,12 @@
 
 #include "kernels/neon/gemm_f32_neon.h"
 #include "kernels/neon/math_neon.h"
-#include "kernels/reference/attention_ref.h"
+#include "kernels/vec/attention_head_impl.h"
 
 namespace linnet::kernels {
 namespace {
 
 std::size_t sz(int v) { return static_cast<std::size_t>(v); }
-
-void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nt_f32_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
-}
-void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const Half* b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nt_f32_f16b_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
-}
-void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, Int8Rows b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nt_f32_i8b_neon(M, N, K, alpha, a, lda, b.values, ldb, c, ldc, false);
-}
-void nn(int M, int N, int K, const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nn_f32_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
-}
-void nn(int M, int N, int K, const float* a, std::size_t lda, const Half* b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nn_f32_f16b_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
-}
-void nn(int M, int N, int K, const float* a, std::size_t lda, Int8Rows b, std::size_t ldb, float* c,
-        std::size_t ldc) {
-  gemm_nn_f32_i8b_neon(M, N, K, 1.0f, a, lda, 1, b.values, ldb, c, ldc, false);
-}
-
-// The per-row scales of a cache (null: none).
-const float* row_scales(const float*) { return nullptr; }
-const float* row_scales(const Half*) { return nullptr; }
-const float* row_scales(Int8Rows rows) { return rows.scales; }
 
 // p[i] *= s[i], i < n.
 void scale_by(float* p, const float* s, std::size_t n) {
@@ -53,79 +23,84 @@ void scale_by(float* p, const float* s, std::size_t n) {
   for (; i < n; ++i) p[i] *= s[i];
 }
 
-// p[0, n) = softmax(p[0, n) * k_scale) * v_scale, p[n, width) = 0; a null scale is 1
-// (the int8 cache's row scales, as in kernels/vec/attention_vec.cpp).
-void softmax_masked(float* p, int n, int width, const float* k_scale, const float* v_scale) {
-  const std::size_t N = sz(n), N4 = N & ~std::size_t{3};
-  if (k_scale != nullptr) scale_by(p, k_scale, N);
-  float32x4_t vm = vdupq_n_f32(-INFINITY);
-  std::size_t i = 0;
-  for (; i < N4; i += 4) vm = vmaxq_f32(vm, vld1q_f32(p + i));
-  float m = vmaxvq_f32(vm);
-  for (; i < N; ++i) m = std::max(m, p[i]);
-  const float32x4_t vmax = vdupq_n_f32(m);
-  float32x4_t vs = vdupq_n_f32(0.0f);
-  for (i = 0; i < N4; i += 4) {
-    const float32x4_t e = neon::exp_f32x4(vsubq_f32(vld1q_f32(p + i), vmax));
-    vst1q_f32(p + i, e);
-    vs = vaddq_f32(vs, e);
+// The matrix products and softmax of kernels/vec/attention_head_impl.h with NEON intrinsics.
+struct NeonAttentionOps {
+  static void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                 float* c, std::size_t ldc) {
+    gemm_nt_f32_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
   }
-  float sum = vaddvq_f32(vs);
-  for (; i < N; ++i) {
-    p[i] = std::exp(p[i] - m);
-    sum += p[i];
+  static void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const Half* b, std::size_t ldb,
+                 float* c, std::size_t ldc) {
+    gemm_nt_f32_f16b_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
   }
-  const float inv = 1.0f / sum;
-  for (i = 0; i < N4; i += 4) vst1q_f32(p + i, vmulq_n_f32(vld1q_f32(p + i), inv));
-  for (; i < N; ++i) p[i] *= inv;
-  if (v_scale != nullptr) scale_by(p, v_scale, N);
-  for (i = N; i < sz(width); ++i) p[i] = 0.0f;
-}
-
-template <typename Cache>
-void decode_head(int hd, const float* q, Cache k, Cache v, int n_keys, float* out, float* scratch) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  nt(1, n_keys, hd, scale, q, sz(hd), k, sz(hd), scratch, sz(n_keys));
-  softmax_masked(scratch, n_keys, n_keys, row_scales(k), row_scales(v));
-  nn(1, hd, n_keys, scratch, sz(n_keys), v, sz(hd), out, sz(hd));
-}
-
-template <typename Cache>
-void prefill_head(int hd, int T, int first_position, const float* q, std::size_t q_stride, Cache k, Cache v,
-                  float* out, std::size_t out_stride, float* scratch) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int b0 = 0; b0 < T; b0 += kAttentionQueryBlock) {
-    const int rows = std::min(kAttentionQueryBlock, T - b0);
-    const int width = first_position + b0 + rows;
-    nt(rows, width, hd, scale, q + sz(b0) * q_stride, q_stride, k, sz(hd), scratch, sz(width));
-    for (int r = 0; r < rows; ++r)
-      softmax_masked(scratch + sz(r) * sz(width), first_position + b0 + r + 1, width, row_scales(k), row_scales(v));
-    nn(rows, hd, width, scratch, sz(width), v, sz(hd), out + sz(b0) * out_stride, out_stride);
+  static void nt(int M, int N, int K, float alpha, const float* a, std::size_t lda, const std::int8_t* b,
+                 std::size_t ldb, float* c, std::size_t ldc) {
+    gemm_nt_f32_i8b_neon(M, N, K, alpha, a, lda, b, ldb, c, ldc, false);
   }
-}
+  static void nn(int M, int N, int K, const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+                 std::size_t ldc) {
+    gemm_nn_f32_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
+  }
+  static void nn(int M, int N, int K, const float* a, std::size_t lda, const Half* b, std::size_t ldb, float* c,
+                 std::size_t ldc) {
+    gemm_nn_f32_f16b_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
+  }
+  static void nn(int M, int N, int K, const float* a, std::size_t lda, const std::int8_t* b, std::size_t ldb, float* c,
+                 std::size_t ldc) {
+    gemm_nn_f32_i8b_neon(M, N, K, 1.0f, a, lda, 1, b, ldb, c, ldc, false);
+  }
+  // p[0, n) = softmax(p[0, n) * k_scale) * v_scale, p[n, width) = 0; a null scale is 1
+  // (the int8 cache's row scales, kernels/vec/attention_head_impl.h).
+  static void softmax_masked(float* p, int n, int width, const float* k_scale, const float* v_scale) {
+    const std::size_t N = sz(n), N4 = N & ~std::size_t{3};
+    if (k_scale != nullptr) scale_by(p, k_scale, N);
+    float32x4_t vm = vdupq_n_f32(-INFINITY);
+    std::size_t i = 0;
+    for (; i < N4; i += 4) vm = vmaxq_f32(vm, vld1q_f32(p + i));
+    float m = vmaxvq_f32(vm);
+    for (; i < N; ++i) m = std::max(m, p[i]);
+    const float32x4_t vmax = vdupq_n_f32(m);
+    float32x4_t vs = vdupq_n_f32(0.0f);
+    for (i = 0; i < N4; i += 4) {
+      const float32x4_t e = neon::exp_f32x4(vsubq_f32(vld1q_f32(p + i), vmax));
+      vst1q_f32(p + i, e);
+      vs = vaddq_f32(vs, e);
+    }
+    float sum = vaddvq_f32(vs);
+    for (; i < N; ++i) {
+      p[i] = std::exp(p[i] - m);
+      sum += p[i];
+    }
+    const float inv = 1.0f / sum;
+    for (i = 0; i < N4; i += 4) vst1q_f32(p + i, vmulq_n_f32(vld1q_f32(p + i), inv));
+    for (; i < N; ++i) p[i] *= inv;
+    if (v_scale != nullptr) scale_by(p, v_scale, N);
+    for (i = N; i < sz(width); ++i) p[i] = 0.0f;
+  }
+};
 
 }  // namespace
 
 template <typename KV>
 void attention_decode_head_neon(int hd, const float* q, const KV* k, const KV* v, int n_keys, float* out,
                                 float* scratch) {
-  decode_head(hd, q, k, v, n_keys, out, scratch);
+  detail::attention_decode_head<NeonAttentionOps>(hd, q, k, v, n_keys, out, scratch);
 }
 
 template <typename KV>
 void attention_prefill_head_neon(int hd, int T, int first_position, const float* q, std::size_t q_stride, const KV* k,
                                  const KV* v, float* out, std::size_t out_stride, float* scratch) {
-  prefill_head(hd, T, first_position, q, q_stride, k, v, out, out_stride, scratch);
+  detail::attention_prefill_head<NeonAttentionOps>(hd, T, first_position, q, q_stride, k, v, out, out_stride, scratch);
 }
 
 void attention_decode_head_i8_neon(int hd, const float* q, Int8Rows k, Int8Rows v, int n_keys, float* out,
                                    float* scratch) {
-  decode_head(hd, q, k, v, n_keys, out, scratch);
+  detail::attention_decode_head<NeonAttentionOps>(hd, q, k, v, n_keys, out, scratch);
 }
 
 void attention_prefill_head_i8_neon(int hd, int T, int first_position, const float* q, std::size_t q_stride,
                                     Int8Rows k, Int8Rows v, float* out, std::size_t out_stride, float* scratch) {
-  prefill_head(hd, T, first_position, q, q_stride, k, v, out, out_stride, scratch);
+  detail::attention_prefill_head<NeonAttentionOps>(hd, T, first_position, q, q_stride, k, v, out, out_stride, scratch);
 }
 
 namespace {
@@ -178,8 +153,8 @@ void attention_decode_head_i8_dotprod(int hd, const float* q, Int8Rows k, Int8Ro
   quantize_row_int8(q, hd, q8, &q_scale);
   const float alpha = q_scale / std::sqrt(static_cast<float>(hd));
   int8_scores_dotprod(q8, hd, k, n_keys, alpha, scratch);
-  softmax_masked(scratch, n_keys, n_keys, nullptr, v.scales);
-  nn(1, hd, n_keys, scratch, sz(n_keys), v, sz(hd), out, sz(hd));
+  NeonAttentionOps::softmax_masked(scratch, n_keys, n_keys, nullptr, v.scales);
+  NeonAttentionOps::nn(1, hd, n_keys, scratch, sz(n_keys), v.values, sz(hd), out, sz(hd));
 }
 
 template void attention_decode_head_neon<float>(int, const float*, const float*, const float*, int, float*, float*);

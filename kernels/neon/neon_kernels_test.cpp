@@ -235,11 +235,8 @@ TEST(NeonAttention, DotprodInt8DecodeMatchesReferenceOnTheRoundedQuery) {
     const testing::Int8Cache k8 = testing::quantize_rows(normal_vector(N * H, 25), hd);
     const testing::Int8Cache v8 = testing::quantize_rows(normal_vector(N * H, 26), hd);
     const auto q = normal_vector(H, 27, 2.0f);
-    std::vector<float> q_rounded(H);
-    std::vector<std::int8_t> q8(H);
-    float q_scale = 0.0f;
-    quantize_row_int8(q.data(), hd, q8.data(), &q_scale);
-    dequantize_row_int8(q8.data(), q_scale, hd, q_rounded.data());
+    std::vector<float> q_rounded = q;
+    testing::round_through_int8(q_rounded.data(), hd);
     const AttentionShape one{1, 1, hd};
     std::vector<float> want(H), got(H), scratch(N);
     // Heads over 512 take the float path: their reference is the unrounded query.

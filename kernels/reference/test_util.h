@@ -60,4 +60,13 @@ inline Int8Cache quantize_rows(const std::vector<float>& x, int row_length) {
   return c;
 }
 
+// x[0, n) replaced by its int8 round trip (quantize_row_int8 then dequantize_row_int8): what
+// a kernel that quantizes its input like a cache row (the SDOT decode's query) computes with.
+inline void round_through_int8(float* x, int n) {
+  std::vector<std::int8_t> q(static_cast<std::size_t>(n));
+  float scale = 0.0f;
+  quantize_row_int8(x, n, q.data(), &scale);
+  dequantize_row_int8(q.data(), scale, n, x);
+}
+
 }  // namespace linnet::kernels::testing

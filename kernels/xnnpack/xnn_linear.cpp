@@ -75,6 +75,7 @@ class XnnLinearKernel final : public LinearKernel {
   }
 
   const char* implementation() const override { return op_.name(); }
+  bool run_reads_weight_bytes() const override { return false; }  // runs from the packed copy
 
  private:
   XnnFullyConnected op_;

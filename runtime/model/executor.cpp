@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mapped_file.h"
 #include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
 #include "kernels/platform/thread_pool.h"
@@ -18,7 +19,6 @@
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
 #include "kernels/xnnpack/xnn_linear.h"
-#include "core/mapped_file.h"
 #include "model/arena.h"
 #include "model/executor_buffers.h"
 #include "model/kv_cache.h"
@@ -425,8 +425,8 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
     auto head = kernels::create_linear_kernel(head_view, lin);
     if (!head.ok()) return Error(head.error()).with_context("lm_head");
     impl->head = std::move(head).value();
-    const bool head_reads_embedding = weights.embed_tokens.data == head_view.data &&
-                                      std::string_view(impl->head->implementation()).rfind("xnnpack", 0) != 0;
+    const bool head_reads_embedding =
+        weights.embed_tokens.data == head_view.data && impl->head->run_reads_weight_bytes();
     impl->drop_embedding_pages = weights.file_mapped && !head_reads_embedding;
     // The embedding is read row by row with the same layouts; validate it the same way
     // (with the reference: nothing to pack).

@@ -64,8 +64,7 @@ void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& option
   region.begin();
   out.kv_type = options.kv_cache;
   const bool int8 = options.kv_cache == KvCacheType::kInt8;
-  const std::size_t element_bytes = options.kv_cache == KvCacheType::kF32 ? 4 : int8 ? 1 : 2;
-  const std::size_t kv_bytes = sz(Hkv) * sz(ctx) * sz(hd) * element_bytes;
+  const std::size_t kv_bytes = sz(Hkv) * sz(ctx) * sz(hd) * kv_cache_element_bytes(options.kv_cache);
   for (std::size_t l = 0; l < hp.layer_types.size(); ++l) {
     if (hp.layer_types[l] != LayerKind::kFullAttention) continue;
     out.layers[l].k_cache = alloc.take_bytes(kv_bytes);

@@ -75,13 +75,31 @@ class ExecutorTest : public ::testing::Test {
     weights_ = nullptr;
   }
 
-  static Executor make(int context = 1024, int batch_tokens = 128) {
+  static Executor make(int context = 1024, int batch_tokens = 128, KvCacheType kv_cache = KvCacheType::kF16) {
     ExecutorOptions o;
     o.context_length = context;
     o.batch_tokens = batch_tokens;
+    o.kv_cache = kv_cache;
     auto e = Executor::create(weights_->weights, o);
     EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message());
     return std::move(e).value();
+  }
+
+  // The prompt's first kPrefix tokens, a snapshot there, then the rest with every position's
+  // logits: what a restored snapshot must reproduce.
+  static constexpr std::size_t kPrefix = 25;
+  struct SnapshotRun {
+    std::vector<std::uint8_t> blob;
+    std::vector<float> rest_logits;  // [prompt - kPrefix, V]
+  };
+  static SnapshotRun run_with_snapshot(Executor& e) {
+    SnapshotRun r;
+    EXPECT_TRUE(e.forward(std::span(prompt_).first(kPrefix), LogitsMode::kNone, {}).ok());
+    r.blob.resize(e.state_bytes());
+    EXPECT_TRUE(e.save_state(r.blob).ok());
+    r.rest_logits.resize((prompt_.size() - kPrefix) * static_cast<std::size_t>(V()));
+    EXPECT_TRUE(e.forward(std::span(prompt_).subspan(kPrefix), LogitsMode::kAll, r.rest_logits).ok());
+    return r;
   }
   static int V() { return weights_->weights.hp.vocab_size; }
 
@@ -209,20 +227,15 @@ TEST_F(ExecutorTest, StateCarriesAcrossCalls) {
 }
 
 TEST_F(ExecutorTest, SnapshotRestoresTheConversation) {
-  const std::size_t v = static_cast<std::size_t>(V());
   Executor a = make();
-  const auto prefix = std::span(prompt_).first(25);
-  const auto rest = std::span(prompt_).subspan(25);
-  ASSERT_TRUE(a.forward(prefix, LogitsMode::kNone, {}).ok());
-  std::vector<std::uint8_t> blob(a.state_bytes());
-  ASSERT_TRUE(a.save_state(blob).ok());
-  std::vector<float> expected(rest.size() * v), got(rest.size() * v);
-  ASSERT_TRUE(a.forward(rest, LogitsMode::kAll, expected).ok());
+  const auto rest = std::span(prompt_).subspan(kPrefix);
+  const auto [blob, expected] = run_with_snapshot(a);
+  std::vector<float> got(expected.size());
 
   // Into a fresh executor with a different context length, and back into the used one.
   Executor b = make(512);
   ASSERT_TRUE(b.load_state(blob).ok());
-  EXPECT_EQ(b.position(), 25);
+  EXPECT_EQ(b.position(), static_cast<int>(kPrefix));
   ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
   EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
   ASSERT_TRUE(a.load_state(blob).ok());
@@ -252,49 +265,38 @@ TEST_F(ExecutorTest, SnapshotRestoresTheConversation) {
 // is smaller than the f16 one, and a snapshot of one cache type is refused by another.
 TEST_F(ExecutorTest, Int8KvCacheSnapshotsAndTypeMismatch) {
   const std::size_t v = static_cast<std::size_t>(V());
-  ExecutorOptions int8;
-  int8.context_length = 1024;
-  int8.kv_cache = KvCacheType::kInt8;
-  Executor a = std::move(Executor::create(weights_->weights, int8)).value();
-  const auto prefix = std::span(prompt_).first(25);
-  const auto rest = std::span(prompt_).subspan(25);
-  ASSERT_TRUE(a.forward(prefix, LogitsMode::kNone, {}).ok());
-  std::vector<std::uint8_t> blob(a.state_bytes());
-  ASSERT_TRUE(a.save_state(blob).ok());
-  std::vector<float> expected(rest.size() * v), got(rest.size() * v);
-  ASSERT_TRUE(a.forward(rest, LogitsMode::kAll, expected).ok());
+  Executor a = make(1024, 128, KvCacheType::kInt8);
+  const auto rest = std::span(prompt_).subspan(kPrefix);
+  const auto [blob, expected] = run_with_snapshot(a);
+  std::vector<float> got(expected.size());
 
-  int8.context_length = 300;  // another capacity: rows are copied per head
-  Executor b = std::move(Executor::create(weights_->weights, int8)).value();
+  Executor b = make(300, 128, KvCacheType::kInt8);  // another capacity: rows are copied per head
   ASSERT_TRUE(b.load_state(blob).ok());
   ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
   EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
 
   // Against f16: 2 attention layers x K,V x Hkv 2 x 25 rows x (64 + 4 - 128) bytes smaller.
   Executor f16 = make();
-  ASSERT_TRUE(f16.forward(prefix, LogitsMode::kNone, {}).ok());
-  EXPECT_EQ(f16.state_bytes() - blob.size(), 2u * 2u * 2u * 25u * (128u - 68u));
-  std::vector<std::uint8_t> f16_blob(f16.state_bytes());
-  ASSERT_TRUE(f16.save_state(f16_blob).ok());
+  const auto [f16_blob, f16_rest] = run_with_snapshot(f16);
+  EXPECT_EQ(f16_blob.size() - blob.size(), 2u * 2u * 2u * kPrefix * (128u - 68u));
   const Status refused = b.load_state(f16_blob);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(refused.error().message().find("KV cache type"), std::string::npos) << refused.error().message();
+  EXPECT_EQ(b.position(), static_cast<int>(prompt_.size()));  // the refused load changed nothing
   EXPECT_FALSE(f16.load_state(blob).ok());
-  // The refused load left b where it was: it continues the conversation.
+  // b is still usable: its own snapshot restores and continues the conversation.
   ASSERT_TRUE(b.load_state(blob).ok());
   ASSERT_TRUE(b.forward(rest, LogitsMode::kAll, got).ok());
   EXPECT_EQ(testing::max_abs_diff(expected, got), 0.0f);
 
   // Close to the f16 cache: the same next-token choice on every position of the prompt.
-  std::vector<float> f16_rest(rest.size() * v);
-  ASSERT_TRUE(f16.forward(rest, LogitsMode::kAll, f16_rest).ok());
   for (std::size_t t = 0; t < rest.size(); ++t) {
     const auto row = [&](const std::vector<float>& x) {
       const auto first = x.begin() + static_cast<std::ptrdiff_t>(t * v);
       return std::max_element(first, first + static_cast<std::ptrdiff_t>(v)) - first;
     };
-    EXPECT_EQ(row(got), row(f16_rest)) << "position " << 25 + t;
+    EXPECT_EQ(row(got), row(f16_rest)) << "position " << kPrefix + t;
   }
 }
 

@@ -51,7 +51,7 @@ template <typename Fn>
 void for_each_kv_snapshot_piece(const KvCacheShape& shape, const LayerStateBuffers& layer, int position, Fn&& fn) {
   const std::size_t hd = static_cast<std::size_t>(shape.head_dim), cap = static_cast<std::size_t>(shape.capacity);
   const std::size_t rows = static_cast<std::size_t>(position);
-  const std::size_t element = shape.type == KvCacheType::kF32 ? 4 : shape.type == KvCacheType::kF16 ? 2 : 1;
+  const std::size_t element = kv_cache_element_bytes(shape.type);
   const struct {
     void* values;
     float* scales;

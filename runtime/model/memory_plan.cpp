@@ -51,14 +51,18 @@ std::optional<KvCacheType> parse_kv_cache_type(std::string_view name) {
   return std::nullopt;
 }
 
-std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim) {
-  const std::size_t hd = static_cast<std::size_t>(head_dim);
+std::size_t kv_cache_element_bytes(KvCacheType type) {
   switch (type) {
-    case KvCacheType::kF16: return 2 * hd;
-    case KvCacheType::kInt8: return hd + sizeof(float);
-    case KvCacheType::kF32: return 4 * hd;
+    case KvCacheType::kF16: return 2;
+    case KvCacheType::kInt8: return 1;
+    case KvCacheType::kF32: return 4;
   }
-  return 4 * hd;
+  return 4;
+}
+
+std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim) {
+  const std::size_t scale = type == KvCacheType::kInt8 ? sizeof(float) : 0;
+  return kv_cache_element_bytes(type) * static_cast<std::size_t>(head_dim) + scale;
 }
 
 const MemoryRegion* MemoryPlan::find(const std::string& name) const {

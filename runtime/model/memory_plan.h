@@ -26,7 +26,9 @@ enum class KvCacheType : std::uint8_t { kF16 = 0, kInt8 = 1, kF32 = 2 };
 
 const char* kv_cache_type_name(KvCacheType type);  // "f16", "int8", "f32"
 std::optional<KvCacheType> parse_kv_cache_type(std::string_view name);
-// Bytes one cached row of head_dim values takes, its scale included.
+// Bytes of one cached value (4, 2 or 1), and of one cached row of head_dim values with its
+// scale (int8: + 4).
+std::size_t kv_cache_element_bytes(KvCacheType type);
 std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim);
 
 struct ExecutorOptions {
