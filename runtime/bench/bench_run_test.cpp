@@ -1,14 +1,21 @@
 // `linnet bench` end to end on the tiny reference model (converted to q8 here), with short
 // prompts: every figure is filled and consistent, and the int8 KV cache shows in the memory
 // figures.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "bench/bench.h"
+#include "bundle/bundle.h"
 #include "converter/lib/convert.h"
+#include "core/mapped_file.h"
+#include "model/executor.h"
 #include "tests/golden/checkpoint_weights.h"
 
 namespace linnet::bench {
@@ -86,6 +93,56 @@ TEST_F(BenchRun, RefusesPromptsThatDoNotFit) {
   auto r = run_bench(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("shorter"), std::string::npos) << r.error().message();
+}
+
+// Pages of [p, p + bytes) (whole pages inside) mapped in this process: /proc/self/pagemap,
+// bit 63 of each page's entry. -1 when pagemap cannot be read.
+int mapped_pages(const void* p, std::size_t bytes) {
+  const PageRange range = whole_pages_inside(p, bytes);
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY);
+  if (fd < 0) return -1;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  int present = 0;
+  for (std::uintptr_t a = reinterpret_cast<std::uintptr_t>(range.begin);
+       a < reinterpret_cast<std::uintptr_t>(range.begin) + range.bytes; a += page) {
+    std::uint64_t entry = 0;
+    if (::pread(fd, &entry, sizeof entry, static_cast<off_t>(a / page * sizeof entry)) != sizeof entry) {
+      ::close(fd);
+      return -1;
+    }
+    present += static_cast<int>(entry >> 63);
+  }
+  ::close(fd);
+  return present;
+}
+
+// The embedding rows a prompt looks up are not left mapped (fault-around would make most of a
+// large embedding resident) when the head runs from XNNPACK's packed copy; with the reference
+// head, which reads the tied embedding every token, they stay.
+TEST_F(BenchRun, EmbeddingPagesAreDroppedWhenTheHeadDoesNotReadThem) {
+  auto bundle = Bundle::open((*dir_ / "tiny-q8.linnet").string());
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message();
+  const TensorView& embed = bundle->weights().embed_tokens;
+  ASSERT_EQ(bundle->weights().lm_head.data, embed.data) << "the tiny model ties its head";
+  std::vector<std::int32_t> tokens(100);
+  std::mt19937 rng(5);
+  for (std::int32_t& t : tokens) t = static_cast<std::int32_t>(rng() % 1024);
+  for (const bool xnnpack : {true, false}) {
+    ExecutorOptions o;
+    o.context_length = 256;
+    o.use_xnnpack = xnnpack;
+    auto ex = Executor::create(bundle->weights(), o);
+    ASSERT_TRUE(ex.ok()) << ex.error().message();
+    std::vector<float> logits(static_cast<std::size_t>(bundle->weights().hp.vocab_size));
+    ASSERT_TRUE(ex->forward(tokens, LogitsMode::kLast, logits).ok());
+    const int pages = mapped_pages(embed.data, embed.data_bytes);
+    ASSERT_GE(pages, 0) << "no /proc/self/pagemap";
+    if (xnnpack) {
+      EXPECT_EQ(pages, 0) << "the packed head does not read the embedding: its pages are dropped";
+    } else {
+      EXPECT_GT(pages, 0) << "the reference head reads the embedding: its pages stay";
+    }
+  }
 }
 
 }  // namespace
