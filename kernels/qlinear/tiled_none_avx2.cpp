@@ -1,0 +1,8 @@
+// This build is not x86-64: no AVX2 tier.
+#include "kernels/qlinear/tiled_kernels.h"
+
+namespace linnet::kernels {
+
+const TiledKernels* tiled_kernels_avx2() { return nullptr; }
+
+}  // namespace linnet::kernels
