@@ -4,9 +4,11 @@
 //
 // Multiply: SMULL/SMLAL (and their "2" forms on the upper 8 bytes) of a 16-byte weight half
 // (4 rows x 4 k, slot 4r + i) by the token's 4 bytes of the same k-quad repeated in every
-// 32-bit lane (LD1R): 8 int16 products a instruction, lane = (row, i). On the A72 these
-// issue on one pipe (F0) at one a cycle, so 32 of them per tile-block and token is the
-// floor; unpacking (AND, USHR, SHL, SRI), SADALP and the block epilogue mostly go to F1.
+// 32-bit lane (DUP from the block's activation vector): 8 int16 products an instruction,
+// lane = (row, i). On the A72 these issue on one pipe (F0) at one a cycle, so 32 of them
+// per tile-block and token is the floor; the DUPs, unpacking (AND, USHR, SHL, SRI), SADALP
+// and the block epilogue share F1 and what F0 has left. (LD1R would not take the DUPs off
+// the NEON pipes: on the A72 it needs an F0/F1 slot too.)
 //   Q4T: unsigned codes u in [0, 15]; an int16 lane (row, i) adds the 8 quads of a block:
 //        |sum| <= 8 * 15 * 127 = 15240. ADDP adds i pairs (<= 30480), SADDLP the other pair
 //        into int32 row sums; the zero point comes back as - 8 * sum(x block).
@@ -15,7 +17,7 @@
 //        SADALP widens the pair sums into int32 lanes (row, i pair); ADDP gives row sums.
 // Per block: int32 -> float, times the 8 weight scales (Q6T: times 1/4 for the 4c codes,
 // exact), fused add of that times x's block scale (Q8T: the row scale multiplies at the end),
-// as the reference does. Register blocking: 8 rows x up to 4 tokens.
+// as the reference does. Register blocking: 8 rows x 2 or 3 tokens (gemm_*_neon below).
 //
 // Kernel functions (one tile of 8 rows, the loop over the K/32 tile-blocks inside; T =
 // tokens, 1 = decode), for tools/arm-evidence/mca-loop.sh:
@@ -38,13 +40,6 @@ using namespace neon;
 
 template <int N>
 using Const = std::integral_constant<int, N>;
-
-// The 4 activation bytes of one k-quad in every 32-bit lane (one LD1R).
-inline int8x16_t load_quad_repeated(const std::int8_t* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return vreinterpretq_s8_s32(vdupq_n_s32(v));
-}
 
 // p[0..3]: int16 lanes (rows 2j, 2j+1) x i, for j = 0..3, += half03 (rows 0..3) and half47
 // (rows 4..7) times x_quad (one quad's 4 bytes repeated).
@@ -91,15 +86,20 @@ template <int T>
     const uint8x16x4_t quads01 = vld1q_u8_x4(tb);
     const uint8x16x4_t quads23 = vld1q_u8_x4(tb + 64);
     int16x8_t p[kT][4];
+    int8x16_t x_low[kT], x_high[kT];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) p[t][0] = p[t][1] = p[t][2] = p[t][3] = vdupq_n_s16(0);
+    for (int t = 0; t < T; ++t) {
+      p[t][0] = p[t][1] = p[t][2] = p[t][3] = vdupq_n_s16(0);
+      x_low[t] = vld1q_s8(a.q[t] + b * kBlock);
+      x_high[t] = vld1q_s8(a.q[t] + b * kBlock + 16);
+    }
     auto quad = [&](auto c, uint8x16_t bytes03, uint8x16_t bytes47) {
+      constexpr int kC = decltype(c)::value;
       const QuadPair h03 = q4_unsigned(bytes03), h47 = q4_unsigned(bytes47);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
-        const std::int8_t* q = a.q[t] + b * kBlock;
-        mac_quad_int16(h03.low, h47.low, load_quad_repeated(q + 4 * c), p[t]);
-        mac_quad_int16(h03.high, h47.high, load_quad_repeated(q + 16 + 4 * c), p[t]);
+        mac_quad_int16(h03.low, h47.low, quad_broadcast<kC>(x_low[t]), p[t]);
+        mac_quad_int16(h03.high, h47.high, quad_broadcast<kC>(x_high[t]), p[t]);
       }
     };
     quad(Const<0>{}, quads01.val[0], quads01.val[1]);
@@ -138,19 +138,26 @@ template <int T>
 
   for (int b = 0; b < blocks; ++b, tb += kTileBlockBytes) {
     int32x4_t s[kT][4];
+    int8x16_t x_low[kT], x_high[kT];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) s[t][0] = s[t][1] = s[t][2] = s[t][3] = vdupq_n_s32(0);
+    for (int t = 0; t < T; ++t) {
+      s[t][0] = s[t][1] = s[t][2] = s[t][3] = vdupq_n_s32(0);
+      x_low[t] = vld1q_s8(a.q[t] + b * kBlock);
+      x_high[t] = vld1q_s8(a.q[t] + b * kBlock + 16);
+    }
     // Quads q and q + 1 (q even): bytes 32q.. rows 0..3, 32q+16.. rows 4..7.
-#pragma GCC unroll 4
-    for (int q = 0; q < 8; q += 2) {
+    auto quads = [&](auto q, const int8x16_t (&xv)[kT]) {
+      constexpr int kLane = decltype(q)::value % 4;
       const int8x16x4_t wq = vld1q_s8_x4(reinterpret_cast<const std::int8_t*>(tb) + 32 * q);
 #pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) {
-        const std::int8_t* xq = a.q[t] + b * kBlock + 4 * q;
-        mac_quad_pair_int32(wq.val[0], wq.val[1], wq.val[2], wq.val[3], load_quad_repeated(xq),
-                            load_quad_repeated(xq + 4), s[t]);
-      }
-    }
+      for (int t = 0; t < T; ++t)
+        mac_quad_pair_int32(wq.val[0], wq.val[1], wq.val[2], wq.val[3], quad_broadcast<kLane>(xv[t]),
+                            quad_broadcast<kLane + 1>(xv[t]), s[t]);
+    };
+    quads(Const<0>{}, x_low);
+    quads(Const<2>{}, x_low);
+    quads(Const<4>{}, x_high);
+    quads(Const<6>{}, x_high);
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
       const float xd = a.d[t][b];
@@ -189,8 +196,13 @@ template <int T>
     const uint8x16_t plane0_03 = q6_flip_high_plane(planes.val[0]), plane0_47 = q6_flip_high_plane(planes.val[1]);
     const uint8x16_t plane1_03 = q6_flip_high_plane(planes.val[2]), plane1_47 = q6_flip_high_plane(planes.val[3]);
     int32x4_t s[kT][4];
+    int8x16_t x_low[kT], x_high[kT];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) s[t][0] = s[t][1] = s[t][2] = s[t][3] = vdupq_n_s32(0);
+    for (int t = 0; t < T; ++t) {
+      s[t][0] = s[t][1] = s[t][2] = s[t][3] = vdupq_n_s32(0);
+      x_low[t] = vld1q_s8(a.q[t] + b * kBlock);
+      x_high[t] = vld1q_s8(a.q[t] + b * kBlock + 16);
+    }
     // Quads c and c + 1 (c = 0, 2) with c + 4 and c + 5: four quads from two low-byte pairs.
     auto quads = [&](auto c, uint8x16_t lowc_03, uint8x16_t lowc_47, uint8x16_t lowc1_03, uint8x16_t lowc1_47) {
       constexpr int kC = decltype(c)::value;
@@ -200,11 +212,10 @@ template <int T>
       const QuadPair c1_47 = q6_times4<kC + 1>(lowc1_47, plane0_47, plane1_47);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
-        const std::int8_t* xq = a.q[t] + b * kBlock + 4 * kC;
-        mac_quad_pair_int32(c_03.low, c_47.low, c1_03.low, c1_47.low, load_quad_repeated(xq),
-                            load_quad_repeated(xq + 4), s[t]);
-        mac_quad_pair_int32(c_03.high, c_47.high, c1_03.high, c1_47.high, load_quad_repeated(xq + 16),
-                            load_quad_repeated(xq + 20), s[t]);
+        mac_quad_pair_int32(c_03.low, c_47.low, c1_03.low, c1_47.low, quad_broadcast<kC>(x_low[t]),
+                            quad_broadcast<kC + 1>(x_low[t]), s[t]);
+        mac_quad_pair_int32(c_03.high, c_47.high, c1_03.high, c1_47.high, quad_broadcast<kC>(x_high[t]),
+                            quad_broadcast<kC + 1>(x_high[t]), s[t]);
       }
     };
     quads(Const<0>{}, low01.val[0], low01.val[1], low01.val[2], low01.val[3]);
@@ -220,17 +231,23 @@ template <int T>
   store_tile<T>(acc, w.N, g, t0, y, y_stride);
 }
 
+// Register blocks (tokens per tile pass) from llvm-mca -mcpu=cortex-a72, cycles per
+// tile-block and token for T = 1..4: Q4T 46, 41, 40, 52; Q8T 39, 37, 58, 62; Q6T 68, 67,
+// 57, 74 (beyond the best T, GCC spills the accumulators).
 void gemm_q4t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                    float* y, std::size_t y_stride) {
-  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, q4t_tile<4>, q4t_tile<3>, q4t_tile<2>, q4t_tile<1>);
+  static constexpr TileFn kByTokens[] = {q4t_tile<1>, q4t_tile<2>, q4t_tile<3>};
+  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, kByTokens);
 }
 void gemm_q8t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                    float* y, std::size_t y_stride) {
-  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, q8t_tile<4>, q8t_tile<3>, q8t_tile<2>, q8t_tile<1>);
+  static constexpr TileFn kByTokens[] = {q8t_tile<1>, q8t_tile<2>};
+  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, kByTokens);
 }
 void gemm_q6t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                    float* y, std::size_t y_stride) {
-  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, q6t_tile<4>, q6t_tile<3>, q6t_tile<2>, q6t_tile<1>);
+  static constexpr TileFn kByTokens[] = {q6t_tile<1>, q6t_tile<2>, q6t_tile<3>};
+  for_each_tile(w, x, tile_begin, tile_end, y, y_stride, kByTokens);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #include "kernels/qlinear/tiled_gemm.h"
 
@@ -24,16 +25,16 @@ namespace linnet::kernels::neon {
 
 inline constexpr int kBlock = 32;   // k per block
 inline constexpr int kRows = 8;     // rows per tile
-inline constexpr int kTokens = 4;   // rows of x per register block (they share the unpacked weights)
+inline constexpr int kMaxTokens = 4;  // rows of x per register block at most (they share the unpacked weights)
 
 // Bit-identical to quantize_rows_ref (tiled_gemm_neon.cpp).
 void quantize_rows_neon(const float* x, std::size_t x_stride, int row_begin, int row_end, const QuantizedRows& out);
 
 // Activation pointers of the tokens t0..t0+T-1 of one register block.
 struct TokenRows {
-  const std::int8_t* q[kTokens];
-  const float* d[kTokens];
-  const std::int32_t* sum[kTokens];
+  const std::int8_t* q[kMaxTokens];
+  const float* d[kMaxTokens];
+  const std::int32_t* sum[kMaxTokens];
 };
 
 template <int T>
@@ -138,20 +139,18 @@ inline void store_tile(const float32x4_t (&acc)[static_cast<std::size_t>(T)][2],
 using TileFn = void (*)(const TiledMatrix& w, std::int64_t g, const QuantizedRows& x, int t0, float* y,
                         std::size_t y_stride);
 
-// Tiles [tile_begin, tile_end) x every token, in register blocks of 4 tokens and a tail of
-// 1..3 (tile4 .. tile1 are one kernel's instances for T = 4 .. 1). Tile-major: a tile's
-// weights (K/32 tile-blocks) stay in L1 while every token group reads them.
+// Tiles [tile_begin, tile_end) x every token: by_tokens[T - 1] is a kernel's instance for T
+// tokens; tokens go in register blocks of G = by_tokens.size() (each kernel's G is the one
+// with the fewest llvm-mca cycles per tile-block and token without register spills), then a
+// tail of 1..G-1. Tile-major: a tile's weights (K/32 tile-blocks) stay in L1 while every
+// token group reads them.
 inline void for_each_tile(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
-                          float* y, std::size_t y_stride, TileFn tile4, TileFn tile3, TileFn tile2, TileFn tile1) {
+                          float* y, std::size_t y_stride, std::span<const TileFn> by_tokens) {
+  const int group = static_cast<int>(by_tokens.size());
   for (std::int64_t g = tile_begin; g < tile_end; ++g) {
     int t0 = 0;
-    for (; t0 + kTokens <= x.rows; t0 += kTokens) tile4(w, g, x, t0, y, y_stride);
-    switch (x.rows - t0) {
-      case 3: tile3(w, g, x, t0, y, y_stride); break;
-      case 2: tile2(w, g, x, t0, y, y_stride); break;
-      case 1: tile1(w, g, x, t0, y, y_stride); break;
-      default: break;
-    }
+    for (; t0 + group <= x.rows; t0 += group) by_tokens.back()(w, g, x, t0, y, y_stride);
+    if (t0 < x.rows) by_tokens[static_cast<std::size_t>(x.rows - t0 - 1)](w, g, x, t0, y, y_stride);
   }
 }
 
