@@ -10,6 +10,7 @@ const TiledKernels* reference_tier() { return &tiled_kernels_ref(); }
 constexpr TiledTier kTiers[] = {
     {"neon+dotprod", [](const CpuFeatures& c) { return c.neon && c.dotprod; }, tiled_kernels_neon_dotprod},
     {"neon", [](const CpuFeatures& c) { return c.neon; }, tiled_kernels_neon},
+    {"avx-vnni", [](const CpuFeatures& c) { return c.avxvnni && c.avx2 && c.fma3 && c.f16c; }, tiled_kernels_avxvnni},
     {"avx2", [](const CpuFeatures& c) { return c.avx2 && c.fma3 && c.f16c; }, tiled_kernels_avx2},
     {"reference", [](const CpuFeatures&) { return true; }, reference_tier},
 };

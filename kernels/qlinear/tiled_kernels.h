@@ -25,6 +25,7 @@ const TiledKernels& select_tiled_kernels(const CpuFeatures& cpu, bool force_refe
 // Each tier's table, null where this build (ISA) has none. Defined in the tier's own file.
 const TiledKernels& tiled_kernels_ref();
 const TiledKernels* tiled_kernels_avx2();
+const TiledKernels* tiled_kernels_avxvnni();
 const TiledKernels* tiled_kernels_neon();
 const TiledKernels* tiled_kernels_neon_dotprod();
 
