@@ -17,7 +17,7 @@
 //        SADALP widens the pair sums into int32 lanes (row, i pair); ADDP gives row sums.
 // Per block: int32 -> float, times the 8 weight scales (Q6T: times 1/4 for the 4c codes,
 // exact), fused add of that times x's block scale (Q8T: the row scale multiplies at the end),
-// as the reference does. Register blocking: 8 rows x 2 or 3 tokens (gemm_*_neon below).
+// as the reference does. Register blocking: 8 rows x up to 3 tokens (gemm_*_neon below).
 //
 // Kernel functions (one tile of 8 rows, the loop over the K/32 tile-blocks inside; T =
 // tokens, 1 = decode), for tools/arm-evidence/mca-loop.sh:
@@ -231,9 +231,9 @@ template <int T>
   store_tile<T>(acc, w.N, g, t0, y, y_stride);
 }
 
-// Register blocks (tokens per tile pass) from llvm-mca -mcpu=cortex-a72, cycles per
-// tile-block and token for T = 1..4: Q4T 46, 41, 40, 52; Q8T 39, 37, 58, 62; Q6T 68, 67,
-// 57, 74 (beyond the best T, GCC spills the accumulators).
+// Register blocks (tokens per tile pass) from llvm-mca -mcpu=cortex-a72 on GCC 14's code,
+// cycles per tile-block and token for T = 1..4: Q4T 46, 41, 40, 52; Q8T 39, 37 (52 at -O3,
+// the release flags), 58, 62; Q6T 68, 67, 57, 74. Beyond those GCC spills accumulators.
 void gemm_q4t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                    float* y, std::size_t y_stride) {
   static constexpr TileFn kByTokens[] = {q4t_tile<1>, q4t_tile<2>, q4t_tile<3>};
@@ -241,7 +241,7 @@ void gemm_q4t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t ti
 }
 void gemm_q8t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                    float* y, std::size_t y_stride) {
-  static constexpr TileFn kByTokens[] = {q8t_tile<1>, q8t_tile<2>};
+  static constexpr TileFn kByTokens[] = {q8t_tile<1>};
   for_each_tile(w, x, tile_begin, tile_end, y, y_stride, kByTokens);
 }
 void gemm_q6t_neon(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
