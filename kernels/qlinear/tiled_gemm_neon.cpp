@@ -23,7 +23,9 @@
 // tokens, 1 = decode), for tools/arm-evidence/mca-loop.sh:
 //   linnet::kernels::(anonymous namespace)::q4t_tile<T>, q8t_tile<T>, q6t_tile<T>;
 //   the table's entries gemm_q4t_neon, gemm_q8t_neon, gemm_q6t_neon and
-//   linnet::kernels::neon::quantize_rows_neon.
+//   linnet::kernels::neon::quantize_rows_neon. Symbols (GCC), e.g. q4t_tile<1>:
+//   _ZN6linnet7kernels12_GLOBAL__N_18q4t_tileILi1EEEvRKNS0_11TiledMatrixElRKNS0_13QuantizedRowsEiPfm
+//   (8q8t_tile, 8q6t_tile; ILi<T>E for T tokens).
 #include <arm_neon.h>
 
 #include <cstring>
@@ -54,9 +56,10 @@ inline void mac_quad_int16(int8x16_t half03, int8x16_t half47, int8x16_t x_quad,
 // (halves w0_03/w0_47 with x0, w1_03/w1_47 with x1), the two quads added in int16 first.
 inline void mac_quad_pair_int32(int8x16_t w0_03, int8x16_t w0_47, int8x16_t w1_03, int8x16_t w1_47, int8x16_t x0,
                                 int8x16_t x1, int32x4_t (&a)[4]) {
-  a[0] = vpadalq_s16(a[0], vmlal_s8(vmull_s8(vget_low_s8(w0_03), vget_low_s8(x0)), vget_low_s8(w1_03), vget_low_s8(x1)));
+  const int8x8_t x0_low = vget_low_s8(x0), x1_low = vget_low_s8(x1);
+  a[0] = vpadalq_s16(a[0], vmlal_s8(vmull_s8(vget_low_s8(w0_03), x0_low), vget_low_s8(w1_03), x1_low));
   a[1] = vpadalq_s16(a[1], vmlal_high_s8(vmull_high_s8(w0_03, x0), w1_03, x1));
-  a[2] = vpadalq_s16(a[2], vmlal_s8(vmull_s8(vget_low_s8(w0_47), vget_low_s8(x0)), vget_low_s8(w1_47), vget_low_s8(x1)));
+  a[2] = vpadalq_s16(a[2], vmlal_s8(vmull_s8(vget_low_s8(w0_47), x0_low), vget_low_s8(w1_47), x1_low));
   a[3] = vpadalq_s16(a[3], vmlal_high_s8(vmull_high_s8(w0_47, x0), w1_47, x1));
 }
 

@@ -20,7 +20,10 @@
 // tokens, 1 = decode), for tools/arm-evidence/mca-loop.sh:
 //   linnet::kernels::(anonymous namespace)::q4t_dot_tile<T>, q8t_dot_tile<T>,
 //   q6t_dot_tile<T>; the table's entries gemm_q4t_neon_dotprod, gemm_q8t_neon_dotprod,
-//   gemm_q6t_neon_dotprod (the quantizer is the plain NEON one).
+//   gemm_q6t_neon_dotprod (the quantizer is the plain NEON one). Symbols (GCC), e.g.
+//   q4t_dot_tile<1>:
+//   _ZN6linnet7kernels12_GLOBAL__N_112q4t_dot_tileILi1EEEvRKNS0_11TiledMatrixElRKNS0_13QuantizedRowsEiPfm
+//   (12q8t_dot_tile, 12q6t_dot_tile; ILi<T>E for T tokens).
 #include <arm_neon.h>
 
 #include <type_traits>
@@ -204,9 +207,10 @@ template <int T>
   store_tile<T>(acc, w.N, g, t0, y, y_stride);
 }
 
-// Register blocks (tokens per tile pass) from llvm-mca -mcpu=cortex-a76, cycles per
-// tile-block and token for T = 1..4: Q4T 29, 23, 21, 26; Q8T 21, 17, 16, 15; Q6T 47, 30,
-// 32, 29 (Q4T and Q6T spill accumulators at T = 4).
+// Register blocks (tokens per tile pass) from llvm-mca -mcpu=cortex-a76 on GCC 14's code
+// (-O2; -O3 the same but Q8T T = 2: 15), cycles per tile-block and token for T = 1..4:
+// Q4T 29, 23, 21, 26; Q8T 21, 17, 16, 15; Q6T 47, 30, 32, 29 (Q4T and Q6T spill
+// accumulators at T = 4).
 void gemm_q4t_neon_dotprod(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin,
                            std::int64_t tile_end, float* y, std::size_t y_stride) {
   static constexpr TileFn kByTokens[] = {q4t_dot_tile<1>, q4t_dot_tile<2>, q4t_dot_tile<3>};

@@ -117,8 +117,8 @@ inline QuadPair q6_times4(uint8x16_t low_bytes, uint8x16_t plane0_flipped, uint8
 // Writes acc[t][0] (rows 0..3) and acc[t][1] (rows 4..7) of tile g to y row t0 + t; the last
 // tile may have fewer than 8 rows of N.
 template <int T>
-inline void store_tile(const float32x4_t (&acc)[static_cast<std::size_t>(T)][2], std::int64_t N, std::int64_t g, int t0, float* y,
-                       std::size_t y_stride) {
+inline void store_tile(const float32x4_t (&acc)[static_cast<std::size_t>(T)][2], std::int64_t N, std::int64_t g,
+                       int t0, float* y, std::size_t y_stride) {
   const std::int64_t n0 = g * kRows;
   const int valid = static_cast<int>(std::min<std::int64_t>(kRows, N - n0));
   for (int t = 0; t < T; ++t) {
