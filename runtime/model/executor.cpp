@@ -10,6 +10,7 @@
 #include "core/mapped_file.h"
 #include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
+#include "kernels/platform/denormals.h"
 #include "kernels/platform/thread_pool.h"
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/attention_ref.h"
@@ -472,6 +473,7 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
 }
 
 Status Executor::forward(std::span<const std::int32_t> tokens, LogitsMode mode, std::span<float> logits) {
+  const kernels::FlushDenormals no_denormals;  // on this thread; the pool's threads through its flag
   Impl& m = *impl_;
   const HyperParams& hp = m.hp;
   if (tokens.empty()) return Error(ErrorCode::kInvalidArgument, "forward: no tokens");
