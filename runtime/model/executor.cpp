@@ -399,6 +399,8 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
     xo.cache_reserve_bytes = 3 * weight_bytes + (std::size_t{64} << 20);
     xo.log = options.log;
     impl->xnn = LINNET_TRY(kernels::XnnLinearBackend::create(xo));
+    if (!impl->xnn->four_bit_kernels_agree() && options.log)
+      options.log("XNNPACK's 4-bit operator disagrees with the reference on this CPU: Linnet's kernels run the 4-bit weights");
   }
   if (options.linear == LinearImpl::kXnnpack) {
     lin.backend = impl->xnn.get();
