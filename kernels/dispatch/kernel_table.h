@@ -101,7 +101,7 @@ constexpr KernelTable complete_with(KernelTable tier, const KernelTable& below) 
 }
 
 // The names of the null entries, space-separated; empty when the table is complete.
-constexpr std::string missing_entries(const KernelTable& table) {
+inline std::string missing_entries(const KernelTable& table) {
   std::string missing;
   const auto note = [&](const auto& entry) {
     if (table.*entry.member != nullptr) return;

@@ -54,7 +54,8 @@ constexpr KernelTable kReferenceTable{
     .attention_decode_head_i8 = attention_decode_head_ref<Int8Rows>,
     .attention_prefill_head_i8 = attention_prefill_head_ref<Int8Rows>,
 };
-static_assert(missing_entries(kReferenceTable).empty(), "the reference table must name every kernel");
+// That it names every entry is checked by kernel_set_test (KernelTiers): not a static_assert,
+// since GCC does not fold a function's address against null with the sanitizers on.
 
 }  // namespace
 
