@@ -1,14 +1,8 @@
 #include "kernels/dispatch/kernel_set.h"
 
 #include <algorithm>
-#include <type_traits>
 
-#include "kernels/reference/activations_ref.h"
-#include "kernels/reference/conv1d_ref.h"
-#include "kernels/reference/rmsnorm_ref.h"
-#include "kernels/reference/rope_ref.h"
 #include "kernels/vec/attention_vec.h"
-#include "kernels/vec/elementwise_vec.h"
 #include "kernels/vec/gated_delta_vec.h"
 
 namespace linnet::kernels {
@@ -17,78 +11,37 @@ namespace {
 
 std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
-// Per-head attention through the reference (which is written for whole layers): one head is
-// a layer of one query head and one KV head. Prefill writes [T, hd] rows, so it goes through
-// a row copy when the caller's output stride differs.
-void attention_decode_head_ref(int hd, const float* q, const float* k, const float* v, int n_keys, float* out,
-                               float* scratch) {
-  attention_decode_ref(AttentionShape{1, 1, hd}, q, 0, k, v, n_keys, n_keys, out, scratch);
-}
-void attention_decode_head_i8_ref(int hd, const float* q, Int8Rows k, Int8Rows v, int n_keys, float* out,
-                                  float* scratch) {
-  attention_decode_ref(AttentionShape{1, 1, hd}, q, 0, k, v, n_keys, n_keys, out, scratch);
-}
+bool any_cpu(const CpuFeatures&) { return true; }
+bool has_neon(const CpuFeatures& f) { return f.neon; }
+bool has_neon_dotprod(const CpuFeatures& f) { return f.neon && f.dotprod; }
 
-// The reference tier has no f16 cache kernels of its own: the portable ones serve it.
-constexpr KernelTable kReferenceTable = {
-    "reference",
-    rmsnorm_ref,
-    rmsnorm_gated_ref,
-    l2norm_scale_ref,
-    causal_conv1d_silu_ref,
-    nullptr,
-    gated_delta_gates_ref,
-    swiglu_ref,
-    mul_sigmoid_ref,
-    rope_apply_ref,
-    gated_delta_step_head_ref,
-    gated_delta_chunked_head_ref,
-    attention_decode_head_ref,
-    attention_decode_head_vec<Half>,
-    nullptr,  // prefill: KernelSet calls attention_prefill_ref for whole layers
-    attention_prefill_head_vec<Half>,
-    attention_decode_head_i8_ref,
-    nullptr,  // prefill: attention_prefill_ref (int8) for whole layers
-};
-
-constexpr KernelTable kVectorTable = {
-    "vector",
-    rmsnorm_vec,
-    rmsnorm_gated_vec,
-    l2norm_scale_vec,
-    causal_conv1d_silu_vec,
-    causal_conv1d_silu_range_vec,
-    gated_delta_gates_ref,
-    swiglu_vec,
-    mul_sigmoid_vec,
-    rope_apply_ref,
-    gated_delta_step_head_vec,
-    gated_delta_chunked_head_vec,
-    attention_decode_head_vec<float>,
-    attention_decode_head_vec<Half>,
-    attention_prefill_head_vec<float>,
-    attention_prefill_head_vec<Half>,
-    attention_decode_head_i8_vec,
-    attention_prefill_head_i8_vec,
+// The kernel choice, fastest first (kernel_tiers()). A new tier is its table file and one
+// line here, above the tiers it falls back to.
+constexpr KernelTierEntry kTiers[] = {
+    {"neon+dotprod", KernelTier::kNeon, has_neon_dotprod, neon_dotprod_kernel_table},
+    {"neon", KernelTier::kNeon, has_neon, neon_kernel_table},
+    {"vector", KernelTier::kVector, any_cpu, vector_kernel_table},
+    {"reference", KernelTier::kReference, any_cpu, reference_kernel_table},
 };
 
 }  // namespace
 
-const KernelTable& reference_kernel_table() { return kReferenceTable; }
-const KernelTable& vector_kernel_table() { return kVectorTable; }
+std::span<const KernelTierEntry> kernel_tiers() { return kTiers; }
 
 KernelSet KernelSet::select(const CpuFeatures& features, const ThreadPool* pool, std::optional<KernelTier> force) {
-  const KernelTable* neon = features.dotprod && neon_dotprod_kernel_table() != nullptr ? neon_dotprod_kernel_table()
-                                                                                      : neon_kernel_table();
-  const bool has_neon = neon != nullptr && features.neon;
-  KernelTier tier = has_neon ? KernelTier::kNeon : KernelTier::kVector;
-  if (force) tier = (*force == KernelTier::kNeon && !has_neon) ? KernelTier::kVector : *force;
-  switch (tier) {
-    case KernelTier::kReference: return KernelSet(&kReferenceTable, tier, pool);
-    case KernelTier::kVector: return KernelSet(&kVectorTable, tier, pool);
-    case KernelTier::kNeon: return KernelSet(neon, tier, pool);
-  }
-  return KernelSet(&kVectorTable, KernelTier::kVector, pool);
+  const std::span<const KernelTierEntry> tiers = kernel_tiers();
+  const auto usable = [&](const KernelTierEntry& e) { return e.declared_table() != nullptr && e.runs_on(features); };
+  std::size_t chosen = 0;
+  if (force)
+    while (chosen + 1 < tiers.size() && tiers[chosen].tier != *force) ++chosen;
+  // The last entry, the reference, is usable on every CPU.
+  while (chosen + 1 < tiers.size() && !usable(tiers[chosen])) ++chosen;
+  // Completed bottom-up: each usable table from the reference up to the chosen one takes the
+  // entries it leaves out from the completed table below it.
+  KernelTable table{};
+  for (std::size_t i = tiers.size(); i-- > chosen;)
+    if (usable(tiers[i])) table = complete_with(*tiers[i].declared_table(), table);
+  return KernelSet(table, tiers[chosen].name, tiers[chosen].tier, pool);
 }
 
 std::size_t KernelSet::gated_delta_prefill_scratch_floats(const GatedDeltaShape& shape) {
@@ -115,7 +68,7 @@ void KernelSet::rows_parallel(int rows, int min_rows_per_task, Fn&& fn) const {
 void KernelSet::rmsnorm(const float* x, const float* w, int rows, int n, std::size_t stride, float eps,
                         float* y) const {
   rows_parallel(rows, 16, [&](int r0, int count) {
-    table_->rmsnorm(x + sz(r0) * stride, w, count, n, stride, eps, y + sz(r0) * stride);
+    table_.rmsnorm(x + sz(r0) * stride, w, count, n, stride, eps, y + sz(r0) * stride);
   });
 }
 
@@ -123,48 +76,47 @@ void KernelSet::rmsnorm_gated(const float* x, const float* z, const float* w, in
                               float eps, float* y) const {
   rows_parallel(rows, 32, [&](int r0, int count) {
     const std::size_t off = sz(r0) * stride;
-    table_->rmsnorm_gated(x + off, z + off, w, count, n, stride, eps, y + off);
+    table_.rmsnorm_gated(x + off, z + off, w, count, n, stride, eps, y + off);
   });
 }
 
 void KernelSet::l2norm_scale(float* x, int rows, int n, std::size_t stride, float eps, float scale) const {
-  rows_parallel(rows, 64, [&](int r0, int count) { table_->l2norm_scale(x + sz(r0) * stride, count, n, stride, eps, scale); });
+  rows_parallel(rows, 64, [&](int r0, int count) { table_.l2norm_scale(x + sz(r0) * stride, count, n, stride, eps, scale); });
 }
 
 void KernelSet::causal_conv1d_silu(const float* x, int T, int C, const float* w, int K, float* state,
                                    float* y) const {
-  // Channels are independent: split them over threads in multiples of 8 when the tier has a
-  // range form and the work is worth it.
-  if (table_->causal_conv1d_silu_range == nullptr || pool_ == nullptr || pool_->threads() == 1 ||
-      static_cast<long>(T) * C < 16384) {
-    table_->causal_conv1d_silu(x, T, C, w, K, state, y);
+  // Channels are independent: split them over threads in multiples of 8 when the work is
+  // worth it.
+  if (pool_ == nullptr || pool_->threads() == 1 || static_cast<long>(T) * C < 16384) {
+    table_.causal_conv1d_silu(x, T, C, w, K, state, y);
     return;
   }
   const std::size_t groups = sz(C + 7) / 8;
   pool_->parallel_for_ranges(groups, 16, [&](std::size_t b, std::size_t e) {
-    table_->causal_conv1d_silu_range(x, T, C, w, K, state, y, static_cast<int>(b * 8),
+    table_.causal_conv1d_silu_range(x, T, C, w, K, state, y, static_cast<int>(b * 8),
                                      std::min(C, static_cast<int>(e * 8)));
   });
 }
 
 void KernelSet::gated_delta_gates(const float* a, const float* b, const float* a_log, const float* dt_bias, int T,
                                   int Hv, float* g, float* beta) const {
-  table_->gated_delta_gates(a, b, a_log, dt_bias, T, Hv, g, beta);
+  table_.gated_delta_gates(a, b, a_log, dt_bias, T, Hv, g, beta);
 }
 
 void KernelSet::swiglu(const float* gate, const float* up, std::size_t n, float* out) const {
   if (pool_ == nullptr || n < 65536) {
-    table_->swiglu(gate, up, n, out);
+    table_.swiglu(gate, up, n, out);
     return;
   }
-  pool_->parallel_for_ranges(n, 16384, [&](std::size_t b, std::size_t e) { table_->swiglu(gate + b, up + b, e - b, out + b); });
+  pool_->parallel_for_ranges(n, 16384, [&](std::size_t b, std::size_t e) { table_.swiglu(gate + b, up + b, e - b, out + b); });
 }
 
-void KernelSet::mul_sigmoid(float* x, const float* gate, std::size_t n) const { table_->mul_sigmoid(x, gate, n); }
+void KernelSet::mul_sigmoid(float* x, const float* gate, std::size_t n) const { table_.mul_sigmoid(x, gate, n); }
 
 void KernelSet::rope_apply(float* x, int heads, std::size_t stride, int rotary_dim, const float* cos,
                            const float* sin) const {
-  table_->rope_apply(x, heads, stride, rotary_dim, cos, sin);
+  table_.rope_apply(x, heads, stride, rotary_dim, cos, sin);
 }
 
 namespace {
@@ -190,7 +142,7 @@ void KernelSet::gated_delta_decode(const GatedDeltaShape& shape, const float* qk
   const std::size_t head_state = sz(shape.key_dim) * sz(shape.value_dim);
   const auto head = [&](std::size_t h) {
     const HeadPointers p = head_pointers(shape, qkv, static_cast<int>(h));
-    table_->gated_delta_step_head(shape.key_dim, shape.value_dim, p.q, p.k, p.v, g[h], beta[h],
+    table_.gated_delta_step_head(shape.key_dim, shape.value_dim, p.q, p.k, p.v, g[h], beta[h],
                                   state + h * head_state, o + h * sz(shape.value_dim));
   };
   if (pool_ == nullptr) {
@@ -209,7 +161,7 @@ void KernelSet::gated_delta_prefill(const GatedDeltaShape& shape, int T, const f
   const std::size_t o_stride = gate_stride * sz(shape.value_dim);
   const auto head = [&](std::size_t thread, std::size_t h) {
     const HeadPointers p = head_pointers(shape, qkv, static_cast<int>(h));
-    table_->gated_delta_chunked_head(shape.key_dim, shape.value_dim, T, p.q, p.k, p.v, qkv_stride, g + h, beta + h,
+    table_.gated_delta_chunked_head(shape.key_dim, shape.value_dim, T, p.q, p.k, p.v, qkv_stride, g + h, beta + h,
                                      gate_stride, state + h * head_state, o + h * sz(shape.value_dim), o_stride,
                                      scratch + thread * scratch_floats_per_thread);
   };
@@ -260,7 +212,7 @@ void KernelSet::attention_decode(const AttentionShape& shape, const float* q, st
   const std::size_t hd = sz(shape.head_dim);
   const auto head = [&](std::size_t thread, std::size_t h) {
     const std::size_t kv_head = h / sz(group);
-    decode_head(*table_, shape.head_dim, q + h * q_head_stride, head_rows(k_cache, kv_head, capacity, hd),
+    decode_head(table_, shape.head_dim, q + h * q_head_stride, head_rows(k_cache, kv_head, capacity, hd),
                 head_rows(v_cache, kv_head, capacity, hd), n_keys, out + h * hd,
                 scratch + thread * scratch_floats_per_thread);
   };
@@ -276,15 +228,7 @@ void KernelSet::attention_prefill(const AttentionShape& shape, int T, int first_
                                   std::size_t q_token_stride, std::size_t q_head_stride, Cache k_cache,
                                   Cache v_cache, int capacity, float* out, float* scratch,
                                   std::size_t scratch_floats_per_thread) const {
-  const auto per_head = prefill_head(*table_, k_cache);
-  // The reference tier: whole layer, one thread (it has no f16-cache kernel of its own).
-  if constexpr (!std::is_same_v<Cache, const Half*>) {
-    if (per_head == nullptr) {
-      attention_prefill_ref(shape, T, first_position, q, q_token_stride, q_head_stride, k_cache, v_cache, capacity,
-                            out, scratch);
-      return;
-    }
-  }
+  const auto per_head = prefill_head(table_, k_cache);
   const int group = shape.num_heads / shape.num_kv_heads;
   const std::size_t hd = sz(shape.head_dim);
   const std::size_t out_stride = sz(shape.num_heads) * hd;

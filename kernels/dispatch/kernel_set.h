@@ -1,7 +1,8 @@
 // The non-linear kernels of the forward pass as the executor calls them: whole-layer
-// operations that pick one implementation table at load (kernel_table.h: NEON on aarch64,
-// the portable vector kernels elsewhere, the reference on request) and spread the work over
-// the shared thread pool: DeltaNet and attention by head, norms and activations by rows.
+// operations that pick one implementation table at load (kernel_table.h, chosen from the
+// ordered list kernel_tiers(): NEON on aarch64, the portable vector kernels elsewhere, the
+// reference on request) and spread the work over the shared thread pool: DeltaNet and
+// attention by head, norms, conv channels and activations by rows.
 //
 // Every method has the contract of the reference kernel of the same name
 // (kernels/reference/*.h). Scratch for the per-head kernels is per thread: `scratch` holds
@@ -10,6 +11,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "kernels/dispatch/kernel_table.h"
@@ -20,20 +22,35 @@
 
 namespace linnet::kernels {
 
+// A family of tables, what ExecutorOptions::reference_kernels and the tests force.
 enum class KernelTier : std::uint8_t { kReference = 0, kVector = 1, kNeon = 2 };
+
+// One row of the kernel choice: a table, and the CPUs it runs on.
+struct KernelTierEntry {
+  const char* name;  // "neon+dotprod", "neon", "vector", "reference"
+  KernelTier tier;
+  bool (*runs_on)(const CpuFeatures& features);
+  const KernelTable* (*declared_table)();  // what the tier's table file names; null: not in this build
+};
+
+// Every table, fastest first: KernelSet::select takes the first this CPU runs, and fills the
+// entries its table leaves out from the ones after it. The last is the reference, which runs
+// everywhere and names every entry.
+std::span<const KernelTierEntry> kernel_tiers();
 
 class KernelSet {
  public:
-  // The fastest tier `features` allows, or `force` when given and available (a forced NEON
-  // tier on a CPU without it falls back to the vector tier). The NEON tier's table is
-  // "neon+dotprod" when features.dotprod (SDOT for the int8 KV cache's scores). pool: borrowed, outlives the set;
-  // null runs everything on the caller.
+  // The first entry of kernel_tiers() that this build has and `features` runs; with `force`,
+  // the first such entry from the forced tier's first entry on (a forced NEON tier on a CPU
+  // without NEON gets the vector tier). Its table is completed here, once: each entry the
+  // tier leaves out comes from the next usable entry below it, down to the reference.
+  // pool: borrowed, outlives the set; null runs everything on the caller.
   static KernelSet select(const CpuFeatures& features, const ThreadPool* pool,
                           std::optional<KernelTier> force = std::nullopt);
 
   KernelTier tier() const { return tier_; }
-  const char* name() const { return table_->name; }
-  const KernelTable& table() const { return *table_; }
+  const char* name() const { return name_; }
+  const KernelTable& table() const { return table_; }  // complete: no null entry
   int threads() const { return pool_ != nullptr ? pool_->threads() : 1; }
 
   // Per-thread scratch any tier needs (the memory plan uses these).
@@ -70,13 +87,14 @@ class KernelSet {
                          int capacity, float* out, float* scratch, std::size_t scratch_floats_per_thread) const;
 
  private:
-  KernelSet(const KernelTable* table, KernelTier tier, const ThreadPool* pool)
-      : table_(table), tier_(tier), pool_(pool) {}
+  KernelSet(const KernelTable& table, const char* name, KernelTier tier, const ThreadPool* pool)
+      : table_(table), name_(name), tier_(tier), pool_(pool) {}
 
   template <typename Fn>
   void rows_parallel(int rows, int min_rows_per_task, Fn&& fn) const;
 
-  const KernelTable* table_;
+  KernelTable table_;  // completed at select()
+  const char* name_;
   KernelTier tier_;
   const ThreadPool* pool_;  // borrowed
 };

@@ -1,11 +1,13 @@
 // Whole-layer kernels through the KernelSet (every tier this CPU has, 1 and 3 threads)
-// against the reference kernels on a small odd-sized model shape.
+// against the reference kernels on a small odd-sized model shape; the kernel choice: the
+// order of kernel_tiers() and the completion of every table it can select.
 #include "kernels/dispatch/kernel_set.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +39,9 @@ class KernelSetTest : public ::testing::TestWithParam<Config> {
     pool_.emplace(std::move(*p));
     set_.emplace(KernelSet::select(*f, &*pool_, GetParam().tier));
   }
+  // The reference tier runs the reference kernels themselves (its per-head attention and
+  // conv channel ranges split the same computation): bit for bit their results.
+  float tolerance(float optimised) const { return set_->tier() == KernelTier::kReference ? 0.0f : optimised; }
   std::optional<ThreadPool> pool_;
   std::optional<KernelSet> set_;
 };
@@ -95,7 +100,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
                                  got_f32.data(), scratch.data(), per_thread);
   set_->attention_prefill<const Half*>(shape, T, first, q.data(), q_token, q_head, k16.data(), v16.data(), capacity,
                                 got_f16.data(), scratch.data(), per_thread);
-  expect_close(got_f32, ref, 2e-5f, "prefill f32");
+  expect_close(got_f32, ref, tolerance(2e-5f), "prefill f32");
   expect_close(got_f16, ref, 2e-5f, "prefill f16");
 
   std::vector<float> dref(4 * hd), d32(dref.size()), d16(dref.size());
@@ -105,7 +110,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
                                 scratch.data(), per_thread);
   set_->attention_decode<const Half*>(shape, ql, q_head, k16.data(), v16.data(), capacity, first + T, d16.data(),
                                scratch.data(), per_thread);
-  expect_close(d32, dref, 2e-5f, "decode f32");
+  expect_close(d32, dref, tolerance(2e-5f), "decode f32");
   expect_close(d16, dref, 2e-5f, "decode f16");
 
   // int8 cache against the reference's int8 kernels (same quantized rows).
@@ -115,7 +120,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
                         rs.data());
   set_->attention_prefill(shape, T, first, q.data(), q_token, q_head, k8.rows(), v8.rows(), capacity, got8.data(),
                           scratch.data(), per_thread);
-  expect_close(got8, ref8, 2e-5f, "prefill int8");
+  expect_close(got8, ref8, tolerance(2e-5f), "prefill int8");
   std::vector<float> dref8(dref.size()), d8(dref.size());
   // The dot-product table's int8 decode also quantizes each query head like a cache row
   // (attention_neon.h): its reference sees the same rounded query.
@@ -126,7 +131,7 @@ TEST_P(KernelSetTest, AttentionLayerMatchesReferenceWithF32F16AndInt8Caches) {
                        rs.data());
   set_->attention_decode(shape, ql, q_head, k8.rows(), v8.rows(), capacity, first + T, d8.data(), scratch.data(),
                          per_thread);
-  expect_close(d8, dref8, 2e-5f, "decode int8");
+  expect_close(d8, dref8, tolerance(2e-5f), "decode int8");
 }
 
 TEST_P(KernelSetTest, NormsSplitOverRowsMatchReference) {
@@ -157,7 +162,7 @@ TEST_P(KernelSetTest, ConvSplitOverChannelsMatchesReference) {
   std::vector<float> ref(x.size()), got(x.size());
   causal_conv1d_silu_ref(x.data(), T, C, w.data(), K, s_ref.data(), ref.data());
   set_->causal_conv1d_silu(x.data(), T, C, w.data(), K, s_got.data(), got.data());
-  expect_close(got, ref, 2e-6f, "conv");
+  expect_close(got, ref, tolerance(2e-6f), "conv");
   expect_close(s_got, s_ref, 0.0f, "conv state");
   std::vector<float> g = normal_vector(5000, 13, 4.0f), u = normal_vector(5000, 14), o_ref(5000), o_got(5000);
   swiglu_ref(g.data(), u.data(), g.size(), o_ref.data());
@@ -166,9 +171,9 @@ TEST_P(KernelSetTest, ConvSplitOverChannelsMatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, KernelSetTest,
-                         ::testing::Values(Config{KernelTier::kReference, 1}, Config{KernelTier::kVector, 1},
-                                           Config{KernelTier::kVector, 3}, Config{KernelTier::kNeon, 1},
-                                           Config{KernelTier::kNeon, 3}));
+                         ::testing::Values(Config{KernelTier::kReference, 1}, Config{KernelTier::kReference, 3},
+                                           Config{KernelTier::kVector, 1}, Config{KernelTier::kVector, 3},
+                                           Config{KernelTier::kNeon, 1}, Config{KernelTier::kNeon, 3}));
 
 TEST(KernelSet, SelectsTheFastestTierThisCpuHas) {
   auto f = detect_cpu_features();
@@ -184,6 +189,90 @@ TEST(KernelSet, SelectsTheFastestTierThisCpuHas) {
   EXPECT_EQ(KernelSet::select(*f, nullptr, KernelTier::kNeon).tier(), KernelTier::kVector);  // none here
 #endif
   EXPECT_EQ(KernelSet::select(*f, nullptr, KernelTier::kReference).tier(), KernelTier::kReference);
+}
+
+// ---- the kernel choice ----
+
+CpuFeatures features_with(bool neon, bool dotprod) {
+  CpuFeatures f;
+  f.neon = neon;
+  f.dotprod = dotprod;
+  return f;
+}
+
+TEST(KernelTiers, AreListedFastestFirstAndEndWithTheCompleteReference) {
+  std::vector<std::string> names;
+  for (const KernelTierEntry& e : kernel_tiers()) names.emplace_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"neon+dotprod", "neon", "vector", "reference"}));
+  const KernelTierEntry& last = kernel_tiers().back();
+  EXPECT_EQ(last.tier, KernelTier::kReference);
+  EXPECT_TRUE(last.runs_on(CpuFeatures{}));
+  ASSERT_NE(last.declared_table(), nullptr);
+  EXPECT_EQ(missing_entries(*last.declared_table()), "");
+}
+
+TEST(KernelTiers, SelectionTakesTheFirstEntryTheCpuRuns) {
+  const auto selected = [](const CpuFeatures& f, std::optional<KernelTier> force = std::nullopt) {
+    return std::string(KernelSet::select(f, nullptr, force).name());
+  };
+#if defined(__aarch64__)
+  EXPECT_EQ(selected(features_with(true, true)), "neon+dotprod");
+  EXPECT_EQ(selected(features_with(true, false)), "neon");
+  EXPECT_EQ(selected(features_with(false, false)), "vector");
+  EXPECT_EQ(selected(features_with(true, true), KernelTier::kNeon), "neon+dotprod");
+  EXPECT_EQ(selected(features_with(true, true), KernelTier::kVector), "vector");
+  EXPECT_EQ(selected(features_with(false, false), KernelTier::kNeon), "vector");  // the next one it runs
+#else
+  // No NEON tables in this build, whatever the features say.
+  EXPECT_EQ(selected(features_with(true, true)), "vector");
+  EXPECT_EQ(selected(features_with(true, true), KernelTier::kNeon), "vector");
+  EXPECT_EQ(selected(features_with(false, false)), "vector");
+#endif
+  EXPECT_EQ(selected(features_with(true, true), KernelTier::kReference), "reference");
+  EXPECT_EQ(selected(features_with(false, false), KernelTier::kReference), "reference");
+}
+
+TEST(KernelTiers, EverySelectableTableIsComplete) {
+  std::vector<CpuFeatures> cpus = {features_with(false, false), features_with(true, false), features_with(true, true)};
+  auto detected = detect_cpu_features();
+  ASSERT_TRUE(detected.ok());
+  cpus.push_back(*detected);
+  for (const CpuFeatures& f : cpus)
+    for (std::optional<KernelTier> force : {std::optional<KernelTier>{}, std::optional{KernelTier::kReference},
+                                            std::optional{KernelTier::kVector}, std::optional{KernelTier::kNeon}}) {
+      const KernelSet s = KernelSet::select(f, nullptr, force);
+      EXPECT_EQ(missing_entries(s.table()), "") << s.name() << " on " << f.summary();
+    }
+}
+
+void not_a_real_rmsnorm(const float*, const float*, int, int, std::size_t, float, float*) {}
+
+TEST(KernelTiers, LeftOutEntriesComeFromTheTierBelow) {
+  const KernelTable& reference = *reference_kernel_table();
+  // complete_with keeps what a tier names and fills only what it leaves out.
+  const KernelTable declared{.rmsnorm = not_a_real_rmsnorm};
+  EXPECT_NE(missing_entries(declared).find("swiglu"), std::string::npos);
+  EXPECT_EQ(missing_entries(declared).find("rmsnorm "), std::string::npos);
+  const KernelTable completed = complete_with(declared, reference);
+  EXPECT_EQ(missing_entries(completed), "");
+  EXPECT_EQ(completed.rmsnorm, &not_a_real_rmsnorm);
+  EXPECT_EQ(completed.swiglu, reference.swiglu);
+  EXPECT_EQ(completed.attention_prefill_head_i8, reference.attention_prefill_head_i8);
+
+  // The vector table leaves the DeltaNet gates and rope to the reference.
+  const KernelSet vector = KernelSet::select(features_with(false, false), nullptr, KernelTier::kVector);
+  EXPECT_EQ(vector.table().gated_delta_gates, reference.gated_delta_gates);
+  EXPECT_EQ(vector.table().rope_apply, reference.rope_apply);
+  EXPECT_EQ(vector.table().rmsnorm, vector_kernel_table()->rmsnorm);
+#if defined(__aarch64__)
+  // neon+dotprod names only its int8 decode: the rest is neon's, and neon's gates the reference's.
+  const KernelSet dotprod = KernelSet::select(features_with(true, true), nullptr);
+  ASSERT_STREQ(dotprod.name(), "neon+dotprod");
+  EXPECT_EQ(dotprod.table().attention_decode_head_i8, neon_dotprod_kernel_table()->attention_decode_head_i8);
+  EXPECT_EQ(dotprod.table().attention_prefill_head_i8, neon_kernel_table()->attention_prefill_head_i8);
+  EXPECT_EQ(dotprod.table().rmsnorm, neon_kernel_table()->rmsnorm);
+  EXPECT_EQ(dotprod.table().gated_delta_gates, reference.gated_delta_gates);
+#endif
 }
 
 }  // namespace

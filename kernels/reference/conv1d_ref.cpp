@@ -6,11 +6,17 @@ namespace linnet::kernels {
 
 void causal_conv1d_silu_ref(const float* x, int T, int C, const float* w, int K, float* state,
                             float* y) {
+  causal_conv1d_silu_range_ref(x, T, C, w, K, state, y, 0, C);
+}
+
+void causal_conv1d_silu_range_ref(const float* x, int T, int C, const float* w, int K, float* state,
+                                  float* y, int c_begin, int c_end) {
   const std::size_t channels = static_cast<std::size_t>(C);
+  const std::size_t first = static_cast<std::size_t>(c_begin), end = static_cast<std::size_t>(c_end);
   const int history = K - 1;
   for (int t = 0; t < T; ++t) {
     float* yt = y + static_cast<std::size_t>(t) * channels;
-    for (std::size_t c = 0; c < channels; ++c) {
+    for (std::size_t c = first; c < end; ++c) {
       float sum = 0.0f;
       for (int j = 0; j < K; ++j) {
         const int s = t - history + j;  // input time of tap j
@@ -31,7 +37,7 @@ void causal_conv1d_silu_ref(const float* x, int T, int C, const float* w, int K,
     const float* src = s >= 0 ? x + static_cast<std::size_t>(s) * channels
                               : state + static_cast<std::size_t>(history + s) * channels;
     if (src != dst)
-      for (std::size_t c = 0; c < channels; ++c) dst[c] = src[c];
+      for (std::size_t c = first; c < end; ++c) dst[c] = src[c];
   }
 }
 

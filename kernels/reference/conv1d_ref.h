@@ -19,4 +19,9 @@ namespace linnet::kernels {
 void causal_conv1d_silu_ref(const float* x, int T, int C, const float* w, int K, float* state,
                             float* y);
 
+// The same restricted to channels [c_begin, c_end) (rows still C wide): channels are
+// independent, so threads can split them. Over [0, C) it is causal_conv1d_silu_ref.
+void causal_conv1d_silu_range_ref(const float* x, int T, int C, const float* w, int K, float* state,
+                                  float* y, int c_begin, int c_end);
+
 }  // namespace linnet::kernels

@@ -6,53 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <new>
+#include <deque>
+#include <span>
 #include <vector>
 
+#include "bundle/tensor_layout.h"
+#include "kernels/qlinear/tiled_pack.h"
+#include "tests/alloc_counter/alloc_counter.h"
 #include "tests/golden/checkpoint_weights.h"
 #include "tests/golden/golden_util.h"
-
-// ---- heap allocation counter for this test binary -----------------------------------------
-// Every operator new is counted while g_counting is set (the test process's only global
-// state, needed to observe allocations made anywhere).
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* counted_aligned_alloc(std::size_t n, std::align_val_t a) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto align = static_cast<std::size_t>(a);
-  void* p = std::aligned_alloc(align, (n + align - 1) / align * align);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-// Under AddressSanitizer: the replacement operators above are a matching malloc/free
-// pair, but some blocks reach them from ASan's own operator new (allocations bound to the
-// sanitizer runtime's definition), which its new/free mismatch check reports as an error.
-extern "C" const char* __asan_default_options() { return "alloc_dealloc_mismatch=0"; }
 
 namespace linnet {
 namespace {
@@ -111,20 +74,73 @@ CheckpointWeights* ExecutorTest::weights_ = nullptr;
 std::vector<std::int32_t> ExecutorTest::prompt_;
 std::vector<std::int32_t> ExecutorTest::long_;
 
-// Every path: the reference kernels, the defaults (XNNPACK + fastest kernels, f16 KV
-// cache) on one thread and on a pool of three, and the int8 KV cache.
-TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
+// The checkpoint's weights as a q4 bundle holds them: every linear layer Q4T, the tied
+// embedding / head Q6T (kernels/qlinear/tiled_pack.h), so Linnet's own kernels run them.
+const ModelWeights& tiled_weights(const ModelWeights& f32) {
+  static std::deque<std::vector<std::uint8_t>> bytes;
+  static const ModelWeights tiled = [&] {
+    ModelWeights m = f32;
+    auto tile = [](TensorView& v, DType dtype) {
+      const std::int64_t shape[2] = {v.rows(), v.cols()};
+      const TensorBytes size = tensor_bytes(dtype, shape, 0).value();
+      auto& data = bytes.emplace_back(size.data);
+      auto& scales = bytes.emplace_back(size.scales);
+      kernels::pack_tiled(dtype, std::span(v.f32(), static_cast<std::size_t>(v.elements())), v.rows(), v.cols(), 0,
+                          (v.rows() + 7) / 8, data, scales);
+      v.dtype = dtype;
+      v.data = data.data();
+      v.data_bytes = data.size();
+      v.scales = scales.data();
+      v.scales_bytes = scales.size();
+    };
+    const bool tied = m.lm_head.data == m.embed_tokens.data;
+    tile(m.embed_tokens, DType::kQ6T);
+    if (tied) m.lm_head = m.embed_tokens;
+    for (LayerWeights& l : m.layers)
+      for (TensorView* t : {&l.gate_proj, &l.up_proj, &l.down_proj, &l.linear.in_proj_qkv, &l.linear.in_proj_z,
+                            &l.linear.out_proj, &l.attention.q_proj, &l.attention.k_proj, &l.attention.v_proj,
+                            &l.attention.o_proj})
+        if (t->present()) tile(*t, DType::kQ4T);
+    return m;
+  }();
+  return tiled;
+}
+
+// The linear-layer backends the token path is checked with: a backend is one line here.
+struct LinearBackend {
+  const char* name;
+  void (*select)(ExecutorOptions& options);
+  // Plain C++, the same on every target: checked natively, left out under qemu (where its
+  // 700-token prefills would take minutes).
+  bool same_on_every_target;
+  bool tiled;  // runs the q4 (Q4T + Q6T) weights, else the checkpoint's f32
+};
+const LinearBackend kLinearBackends[] = {
+    {"linnet", [](ExecutorOptions& o) { o.linear = LinearImpl::kLinnet; }, false, true},
+    {"xnnpack", [](ExecutorOptions& o) { o.linear = LinearImpl::kXnnpack; }, false, false},
+    {"reference", [](ExecutorOptions& o) { o.linear = LinearImpl::kReference; }, true, false},
+};
+
+class ExecutorAllocationTest : public ExecutorTest, public ::testing::WithParamInterface<LinearBackend> {};
+
+// With each linear backend, every non-linear path: the reference kernels, the fastest
+// kernels (f16 KV cache) on one thread and on a pool of three, and the int8 KV cache.
+// Counted: every malloc-family call and operator new, on any thread (alloc_counter.h).
+TEST_P(ExecutorAllocationTest, NoHeapAllocationOnTheTokenPath) {
+  const LinearBackend& backend = GetParam();
+#ifdef LINNET_TEST_UNDER_EMULATOR
+  if (backend.same_on_every_target) GTEST_SKIP() << backend.name << " linear: portable C++, checked natively";
+#endif
   struct Config {
     const char* name;
     ExecutorOptions options;
   };
   std::vector<Config> configs(4);
   configs[0].name = "reference kernels";
-  configs[0].options.linear = LinearImpl::kReference;
   configs[0].options.reference_kernels = true;
   configs[0].options.kv_cache = KvCacheType::kF32;
-  configs[1].name = "default, 1 thread";
-  configs[2].name = "default, 3 threads";
+  configs[1].name = "fastest kernels, 1 thread";
+  configs[2].name = "fastest kernels, 3 threads";
   configs[2].options.threads = 3;
   configs[3].name = "int8 KV cache, 2 threads";
   configs[3].options.threads = 2;
@@ -138,9 +154,11 @@ TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
   configs.erase(configs.begin());
 #endif
   for (Config& config : configs) {
+    backend.select(config.options);
     config.options.context_length = 1024;
     config.options.batch_tokens = 64;
-    auto created = Executor::create(weights_->weights, config.options);
+    const ModelWeights& weights = backend.tiled ? tiled_weights(weights_->weights) : weights_->weights;
+    auto created = Executor::create(weights, config.options);
     ASSERT_TRUE(created.ok()) << created.error().message();
     Executor exec = std::move(created).value();
     const std::size_t v = static_cast<std::size_t>(V());
@@ -151,34 +169,42 @@ TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
     results.reserve(16);
 
     const auto started = std::chrono::steady_clock::now();
-    g_allocations = 0;
-    g_counting = true;
-    results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
-    results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));  // decode
-    results.push_back(exec.forward(std::span(prompt_).first(2), LogitsMode::kNone, {}));     // small prefill
-    results.push_back(exec.logits_for_rows(wanted, rows));
-    results.push_back(exec.save_state(snapshot));
-    results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));
-    results.push_back(exec.load_state(snapshot));
-    exec.reset();
-    results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
-    g_counting = false;
+    long allocations = 0;
+    {
+      const testing::AllocationCounter counter;
+      results.push_back(exec.forward(long_, LogitsMode::kAll, all));                        // prefill, 11 micro-batches
+      results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));  // decode
+      results.push_back(exec.forward(std::span(prompt_).first(2), LogitsMode::kNone, {}));     // small prefill
+      results.push_back(exec.logits_for_rows(wanted, rows));
+      results.push_back(exec.save_state(snapshot));
+      results.push_back(exec.forward(std::span(prompt_).first(1), LogitsMode::kLast, last));
+      results.push_back(exec.load_state(snapshot));
+      exec.reset();
+      results.push_back(exec.forward(prompt_, LogitsMode::kLast, last));
+      allocations = counter.count();
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-    const long allocations = g_allocations.load();
     for (const Status& s : results) EXPECT_TRUE(s.ok()) << config.name << ": " << s.error().message();
-    EXPECT_EQ(allocations, 0) << config.name << ": heap allocations during forward/logits_for_rows/save/load";
-    std::printf("heap allocations on the token path (%s): %ld (prefill 700 + decode + snapshot, %.2f s)\n",
-                config.name, allocations, seconds);
+    EXPECT_EQ(allocations, 0) << backend.name << " linear, " << config.name
+                              << ": heap allocations during forward/logits_for_rows/save/load";
+    std::printf("heap allocations on the token path (%s linear, %s): %ld (prefill 700 + decode + snapshot, %.2f s)\n",
+                backend.name, config.name, allocations, seconds);
   }
 
-  // The counter works: creating an executor allocates.
-  g_allocations = 0;
-  g_counting = true;
-  { Executor other = make(64); }
-  g_counting = false;
-  EXPECT_GT(g_allocations.load(), 0);
+  // The counter works in this binary: creating an executor allocates.
+  const testing::AllocationCounter counter;
+  ExecutorOptions small;
+  backend.select(small);
+  small.context_length = 64;
+  { auto other = Executor::create(weights_->weights, small); }
+  EXPECT_GT(counter.count(), 0) << testing::AllocationCounter::method();
 }
+
+INSTANTIATE_TEST_SUITE_P(LinearBackends, ExecutorAllocationTest, ::testing::ValuesIn(kLinearBackends),
+                         [](const ::testing::TestParamInfo<LinearBackend>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 // A conversation grows turn by turn: two calls equal one call; prefill equals decode.
 TEST_F(ExecutorTest, StateCarriesAcrossCalls) {

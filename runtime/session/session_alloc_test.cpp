@@ -1,34 +1,12 @@
 // The token path allocates nothing: after the prompt, each decode + sample step and each
-// step of the generation loop (sampling, stop check, detokenizing, the sink) runs without
-// a single call to operator new. Counted by replacing the global operator new in this
-// test binary.
+// step of the generation loop (sampling, stop check, detokenizing, the sink) runs without a
+// single heap allocation: no malloc-family call and no operator new, on any thread
+// (tests/alloc_counter/alloc_counter.h).
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "session/session.h"
 #include "session/testing/tiny_model.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-// Under AddressSanitizer: the replacement operators above are a matching malloc/free
-// pair, but some blocks reach them from ASan's own operator new (allocations bound to the
-// sanitizer runtime's definition), which its new/free mismatch check reports as an error.
-extern "C" const char* __asan_default_options() { return "alloc_dealloc_mismatch=0"; }
+#include "tests/alloc_counter/alloc_counter.h"
 
 namespace linnet {
 namespace {
@@ -64,13 +42,13 @@ TEST_P(NoAllocation, DecodeAndSampleSteps) {
   auto first = session->sample();
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(session->decode(*first).ok());
-  const long before = g_allocations.load();
+  const testing::AllocationCounter counter;
   for (int step = 0; step < 40; ++step) {
     auto token = session->sample();
     ASSERT_TRUE(token.ok());
     ASSERT_TRUE(session->decode(*token).ok());
   }
-  EXPECT_EQ(g_allocations.load() - before, 0) << "allocations in 40 decode+sample steps";
+  EXPECT_EQ(counter.count(), 0) << "allocations in 40 decode+sample steps";
 }
 
 TEST_P(NoAllocation, GenerationLoop) {
@@ -89,10 +67,11 @@ TEST_P(NoAllocation, GenerationLoop) {
   for (std::uint64_t seed = 1; seed < 50 && pieces < 10; ++seed) {
     options.sampling.seed = seed;
     pieces = 0;
+    const testing::AllocationCounter counter;
     auto result = session->generate(*prompt, options, [&](std::string_view) {
       ++pieces;
-      if (pieces == 2) at_second = g_allocations.load();
-      at_last = g_allocations.load();
+      if (pieces == 2) at_second = counter.count();
+      at_last = counter.count();
       return true;
     });
     ASSERT_TRUE(result.ok()) << result.error().message();
