@@ -10,7 +10,7 @@
 //   memory      peak resident memory (VmHWM) against bundle weights + arena + 64 MiB
 //   bandwidth   this machine's read bandwidth with the same threads, measured last; bytes
 //               read per decoded token; achieved bandwidth as a fraction of it
-//   XNNPACK     share of the 512-token prefill spent outside XNNPACK's linear layers
+//   linear      share of the 512-token prefill (and of decode) spent outside the linear layers
 //   boards      decode tokens/s projected for each board profile from its bandwidth
 // Token ids are random (seeded): speed does not depend on them.
 #pragma once
