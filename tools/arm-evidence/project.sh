@@ -36,7 +36,9 @@ if not o["bytes"] or not (o["a72"] or o["a76"]):
     sys.exit("usage: project.sh --bytes MIB --a72 DECODE,PREFILL --a76 DECODE,PREFILL [--ipc-a72 X,..] [--ipc-a76 X,..]")
 mib = float(o["bytes"]) * 1048576
 boards = []
-for f in sorted(glob.glob(os.path.join(boards_dir, "*.board"))):
+order = {"rpi4": 0, "rpi5": 1, "jetson-orin": 2}
+for f in sorted(glob.glob(os.path.join(boards_dir, "*.board")),
+                key=lambda f: (order.get(os.path.basename(f)[:-6], 9), f)):
     t = open(f).read()
     kv = dict(re.findall(r"^(\w+)\s*=\s*(.*)$", t, re.M))
     m = re.search(r"@\s*([\d.]+)(?:-([\d.]+))?\s*GHz", t)
