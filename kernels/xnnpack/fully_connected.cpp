@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/qlinear/tiled_pack.h"
+#include "kernels/reference/half_ref.h"
 
 namespace linnet::kernels {
 
@@ -28,35 +29,50 @@ std::size_t align16(std::size_t v) { return (v + 15) & ~std::size_t{15}; }
 // from these buffers at create(), so they live only for the call.
 TensorView untile(const TensorView& w, std::vector<std::uint8_t>& data, std::vector<std::uint8_t>& scales) {
   const std::int64_t N = w.rows(), K = w.cols();
+  const std::int64_t blocks = K / kTileBlockK;
+  const auto* tiles = static_cast<const std::uint8_t*>(w.data);
+  const std::size_t tile_bytes = tile_block_bytes(w.dtype);
   TensorView v = w;
+  // Walks the tile-blocks in storage order (bundle.fbs): byte 32q + 4r + i of Q8T, and the
+  // nibble of byte 32(q % 4) + 4r + i of Q4T, is weight (row 8g + r, k = 32b + 4q + i).
   if (w.dtype == DType::kQ8T) {
     data.resize(static_cast<std::size_t>(N * K));
+    for (std::int64_t g = 0; g * kTileRows < N; ++g)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::uint8_t* tb = tiles + static_cast<std::size_t>(g * blocks + b) * tile_bytes;
+        for (std::int64_t r = 0; r < kTileRows && g * kTileRows + r < N; ++r)
+          for (std::int64_t k = 0; k < kTileBlockK; ++k)
+            data[static_cast<std::size_t>((g * kTileRows + r) * K + b * kTileBlockK + k)] = tb[32 * (k / 4) + 4 * r + k % 4];
+      }
     scales.resize(static_cast<std::size_t>(N) * 4);
-    for (std::int64_t n = 0; n < N; ++n) {
-      for (std::int64_t k = 0; k < K; ++k)
-        data[static_cast<std::size_t>(n * K + k)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(tiled_code(w, n, k)));
-      const float s = tiled_scale(w, n, 0);
-      std::memcpy(scales.data() + n * 4, &s, 4);
-    }
+    std::memcpy(scales.data(), w.scales, scales.size());  // f32 per row, the same values
     v.dtype = DType::kQ8;
   } else {
-    const std::int64_t blocks = K / kTileBlockK;
     data.assign(static_cast<std::size_t>(N * K / 2), 0);
     scales.resize(static_cast<std::size_t>(N * blocks) * 2);
-    for (std::int64_t n = 0; n < N; ++n) {
-      for (std::int64_t k = 0; k < K; ++k) {
-        const auto u = static_cast<std::uint8_t>(tiled_code(w, n, k) + 8);
-        data[static_cast<std::size_t>((n * K + k) / 2)] |= static_cast<std::uint8_t>(k % 2 == 0 ? u : u << 4);
-      }
+    const auto* half_scales = static_cast<const std::uint16_t*>(w.scales);
+    for (std::int64_t g = 0; g * kTileRows < N; ++g)
       for (std::int64_t b = 0; b < blocks; ++b) {
-        float s = std::max(tiled_scale(w, n, b * kTileBlockK), FLT_MIN);
-        std::uint32_t bits;
-        std::memcpy(&bits, &s, 4);
-        bits += 0x7FFFu + ((bits >> 16) & 1u);  // round to nearest even bf16
-        const auto bf = static_cast<std::uint16_t>(bits >> 16);
-        std::memcpy(scales.data() + (n * blocks + b) * 2, &bf, 2);
+        const std::uint8_t* tb = tiles + static_cast<std::size_t>(g * blocks + b) * tile_bytes;
+        for (std::int64_t r = 0; r < kTileRows && g * kTileRows + r < N; ++r) {
+          const std::int64_t n = g * kTileRows + r;
+          for (std::int64_t k = 0; k < kTileBlockK; ++k) {
+            const std::int64_t q = k / 4;
+            const std::uint8_t byte = tb[32 * (q % 4) + 4 * r + k % 4];
+            const auto u = static_cast<std::uint8_t>(q < 4 ? byte & 0x0F : byte >> 4);
+            std::uint8_t& out = data[static_cast<std::size_t>((n * K + b * kTileBlockK + k) / 2)];
+            out = static_cast<std::uint8_t>(out | (k % 2 == 0 ? u : u << 4));
+          }
+          // f16 -> bf16, rounded to nearest even; a zero scale (all-zero block) becomes the
+          // smallest normal, which XNNPACK requires.
+          float s = std::max(f16_to_f32(half_scales[(g * blocks + b) * kTileRows + r]), FLT_MIN);
+          std::uint32_t bits;
+          std::memcpy(&bits, &s, 4);
+          bits += 0x7FFFu + ((bits >> 16) & 1u);
+          const auto bf = static_cast<std::uint16_t>(bits >> 16);
+          std::memcpy(scales.data() + (n * blocks + b) * 2, &bf, 2);
+        }
       }
-    }
     v.dtype = DType::kQ4;
     v.block_size = kTileBlockK;
   }
