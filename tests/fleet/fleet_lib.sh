@@ -1,0 +1,99 @@
+# Shared by the fleet tests (tests/fleet/*.sh, run by ctest with bash). Environment from
+# tests/fleet/CMakeLists.txt: LINNET, LINNET_CONVERT (the built binaries), LINNET_SOURCE_DIR,
+# LINNET_SHARED_DIR, FLEET_WORK (this build's scratch directory; the fixtures are in
+# $FLEET_WORK/fixtures, made by make_fixtures.sh).
+set -u
+
+: "${LINNET:?}" "${LINNET_CONVERT:?}" "${LINNET_SOURCE_DIR:?}" "${FLEET_WORK:?}"
+FIX=$FLEET_WORK/fixtures
+BOARDS=$LINNET_SOURCE_DIR/boards/fleet
+export LINNET_FLEET=$BOARDS/linnet-fleet
+failures=0
+test_name=${0##*/}
+
+log() { printf '[%s] %s\n' "$test_name" "$*"; }
+fail() { printf '[%s] FAIL: %s\n' "$test_name" "$*"; failures=$((failures + 1)); }
+die() { printf '[%s] FAIL: %s\n' "$test_name" "$*"; exit 1; }
+skip() { printf '[%s] SKIP: %s\n' "$test_name" "$*"; exit 77; }
+need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (toolchains/trixie-root.sh installs ${2:-$1} in the build root)"; }
+
+# A device: a store, the Linnet vendor key, and the fleet.conf the handlers read.
+# new_device DIR
+new_device() {
+  rm -rf "$1"
+  mkdir -p "$1/store"
+  cat > "$1/fleet.conf" <<CONF
+LINNET=$LINNET
+LINNET_STORE=$1/store
+LINNET_PUBKEY=$FIX/vendor.pub
+LINNET_LOCK_WAIT=60
+CONF
+  export LINNET_FLEET_CONF=$1/fleet.conf
+  STORE=$1/store
+}
+
+status_kv() { "$LINNET" ota status --store "$STORE" --kv; }
+kv() { status_kv | sed -n "s/^$1=//p"; }
+active_sha() { kv active_bundle_sha256; }
+bundle_sha() { sha256sum "$1" | cut -d' ' -f1; }
+state_sum() { sha256sum "$STORE/state" 2>/dev/null | cut -d' ' -f1; }
+
+# The store passes `linnet ota check` (recovery, every slot verifies, the active
+# bundle loads).
+store_loads() { "$LINNET" ota check --store "$STORE" --pubkey "$FIX/vendor.pub" >/dev/null 2>"$FLEET_WORK/check.$$.err"; }
+
+expect_active() {  # expect_active SHA WHAT
+  local now
+  now=$(active_sha)
+  if [ "$now" = "$1" ]; then log "ok: active is $2"; else fail "active bundle is '${now:0:12}', expected $2 (${1:0:12})"; fi
+}
+
+expect_in() {  # expect_in FILE TEXT WHAT
+  if grep -qF -- "$2" "$1"; then log "ok: $3"; else fail "$3: '$2' not found in $1:"; sed 's/^/    /' "$1" | tail -n 20; fi
+}
+
+# pids of the descendants of PID (from /proc; minbase has no ps).
+descendants() {
+  local parent=$1 pid stat ppid
+  for stat in /proc/[0-9]*/stat; do
+    pid=${stat#/proc/}
+    pid=${pid%/stat}
+    ppid=$(sed 's/^.*) [A-Za-z] \([0-9]*\) .*$/\1/' "$stat" 2>/dev/null) || continue
+    if [ "$ppid" = "$parent" ]; then
+      echo "$pid"
+      descendants "$pid"
+    fi
+  done
+}
+
+# Is a `linnet ota install` into this device's store running?
+installer_running() {
+  local f
+  for f in /proc/[0-9]*/cmdline; do
+    tr '\0' ' ' < "$f" 2>/dev/null | grep -q "ota install .*--store $STORE " && return 0
+  done
+  return 1
+}
+
+# A signed update of the tiny model at VERSION, alternating two bundles so that
+# consecutive versions differ in bytes: odd versions carry the q8 bundle, even the f16.
+# sign_update VERSION OUT [extra sign options]
+sign_update() {
+  local v=$1 out=$2 bundle
+  shift 2
+  if [ $((v % 2)) -eq 1 ]; then bundle=$FIX/tiny-q8.linnet; else bundle=$FIX/tiny-f16.linnet; fi
+  "$LINNET_CONVERT" sign "$bundle" --key "$FIX/vendor.key" --version "$v" --name tiny -o "$out" "$@" >/dev/null ||
+    die "linnet-convert sign v$v failed"
+}
+sha_of_version() {
+  if [ $(($1 % 2)) -eq 1 ]; then bundle_sha "$FIX/tiny-q8.linnet"; else bundle_sha "$FIX/tiny-f16.linnet"; fi
+}
+
+finish() {
+  if [ "$failures" -gt 0 ]; then
+    log "$failures check(s) failed"
+    exit 1
+  fi
+  log "all checks passed"
+  exit 0
+}
