@@ -52,28 +52,47 @@ expect_in() {  # expect_in FILE TEXT WHAT
   if grep -qF -- "$2" "$1"; then log "ok: $3"; else fail "$3: '$2' not found in $1:"; sed 's/^/    /' "$1" | tail -n 20; fi
 }
 
-# pids of the descendants of PID (from /proc; minbase has no ps).
+# pids of the children of PID, then theirs (from /proc, with bash builtins only: this
+# runs in polling loops, and minbase has no ps).
 descendants() {
-  local parent=$1 pid stat ppid
+  local stat line rest pid
+  local -a f
   for stat in /proc/[0-9]*/stat; do
-    pid=${stat#/proc/}
-    pid=${pid%/stat}
-    ppid=$(sed 's/^.*) [A-Za-z] \([0-9]*\) .*$/\1/' "$stat" 2>/dev/null) || continue
-    if [ "$ppid" = "$parent" ]; then
+    read -r line < "$stat" 2>/dev/null || continue
+    rest=${line##*) }
+    read -ra f <<< "$rest"
+    if [ "${f[1]}" = "$1" ]; then
+      pid=${stat#/proc/}
+      pid=${pid%/stat}
       echo "$pid"
       descendants "$pid"
     fi
   done
 }
 
-# Is a `linnet ota install` into this device's store running?
-installer_running() {
-  local f
+# pid of a process whose command line contains all of the given words (NULs read as
+# spaces), or nothing.
+find_process() {
+  local f cmd pid want ok
+  local -a args
   for f in /proc/[0-9]*/cmdline; do
-    tr '\0' ' ' < "$f" 2>/dev/null | grep -q "ota install .*--store $STORE " && return 0
+    mapfile -d '' -t args < "$f" 2>/dev/null || continue
+    cmd="${args[*]} "
+    ok=1
+    for want in "$@"; do
+      case "$cmd" in *"$want"*) ;; *) ok=0; break ;; esac
+    done
+    if [ "$ok" = 1 ]; then
+      pid=${f#/proc/}
+      echo "${pid%/cmdline}"
+      return 0
+    fi
   done
   return 1
 }
+
+# Is a `linnet ota install` into this device's store running?
+installer_running() { find_process "ota install " "--store $STORE " >/dev/null; }
 
 # A signed update of the tiny model at VERSION, alternating two bundles so that
 # consecutive versions differ in bytes: odd versions carry the q8 bundle, even the f16.

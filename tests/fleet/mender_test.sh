@@ -64,7 +64,8 @@ else
 fi
 expect_active "$(sha_of_version 2)" "still v2 after the failed self-test"
 expect_in "$W/install-3.log" "self-test of tiny v3" "the reason is in Mender's log"
-expect_in "$W/install-3.log" "ArtifactRollback" "Mender ran the module's rollback"
+expect_in "$W/install-3.log" "Rolling back Artifact" "Mender rolled back"
+expect_in "$W/install-3.log" "linnet-fleet: the previous model is active: tiny v2" "the module's rollback found v2 active"
 case "$(kv last_error)" in *"self-test of tiny v3"*) log "ok: the reason is in linnet ota status" ;; *) fail "linnet ota status last_error: $(kv last_error)" ;; esac
 name=$(mender_ show-artifact 2>/dev/null)
 [ "$name" = tiny-2 ] && log "ok: Mender still reports tiny-2" || fail "mender show-artifact says '$name' after the failure"
@@ -106,12 +107,11 @@ for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3 0.5 1.0; do
   artifact "$v" "$W/art/tiny-$v.mender"
   mender_ install "$W/art/tiny-$v.mender" > "$W/kill-$v.log" 2>&1 &
   client=$!
+  # The module execs linnet-fleet: "linnet-fleet install <payload> <work dir>".
   module=
-  for _ in $(seq 1 500); do
-    module=$(descendants "$client" | head -n 1)
-    [ -n "$module" ] && grep -q ArtifactInstall "/proc/$module/cmdline" 2>/dev/null && break
-    module=
-    sleep 0.01
+  for _ in $(seq 1 2000); do
+    module=$(find_process "linnet-fleet install " "$W/data/") && break
+    kill -0 "$client" 2>/dev/null || break
   done
   if [ -z "$module" ]; then
     wait "$client"
