@@ -39,8 +39,10 @@ bundle_sha() { sha256sum "$1" | cut -d' ' -f1; }
 state_sum() { sha256sum "$STORE/state" 2>/dev/null | cut -d' ' -f1; }
 
 # The store passes `linnet ota check` (recovery, every slot verifies, the active
-# bundle loads).
-store_loads() { "$LINNET" ota check --store "$STORE" --pubkey "$FIX/vendor.pub" >/dev/null 2>"$FLEET_WORK/check.$$.err"; }
+# bundle loads), once an installer a kill left running has let go of the store.
+store_loads() {
+  "$LINNET" ota check --store "$STORE" --pubkey "$FIX/vendor.pub" --wait 60 >/dev/null 2>"$FLEET_WORK/check.$$.err"
+}
 
 expect_active() {  # expect_active SHA WHAT
   local now
@@ -58,7 +60,7 @@ descendants() {
   local stat line rest pid
   local -a f
   for stat in /proc/[0-9]*/stat; do
-    read -r line < "$stat" 2>/dev/null || continue
+    { read -r line < "$stat"; } 2>/dev/null || continue
     rest=${line##*) }
     read -ra f <<< "$rest"
     if [ "${f[1]}" = "$1" ]; then
@@ -76,7 +78,7 @@ find_process() {
   local f cmd pid want ok
   local -a args
   for f in /proc/[0-9]*/cmdline; do
-    mapfile -d '' -t args < "$f" 2>/dev/null || continue
+    { mapfile -d '' -t args < "$f"; } 2>/dev/null || continue
     cmd="${args[*]} "
     ok=1
     for want in "$@"; do

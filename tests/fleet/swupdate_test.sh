@@ -1,0 +1,102 @@
+# SWUpdate: the real Debian `swupdate` (2026.05 in trixie), installing a signed .swu from
+# a file (`swupdate -i`, as the USB-stick flow and `swupdate-client` do; no daemon
+# needed), checking its CMS signature (-k) and hardware compatibility (-H); its rawfile
+# handler stages the .lnu and its postinstall script (boards/fleet/swupdate/) hands it to
+# Linnet. Bootloader markers are off (-M -m): the build root has no bootloader
+# environment, and a model update needs none.
+# shellcheck source=tests/fleet/fleet_lib.sh
+. "$(dirname "$0")/fleet_lib.sh"
+need swupdate
+need cpio
+need openssl
+
+W=$FLEET_WORK/swupdate
+new_device "$W/device"
+mkdir -p "$W/tmp" "$W/b" "$W/stage"
+export TMPDIR=$W/tmp LINNET_SWU_STAGE=$W/stage/model.lnu
+
+cert() {  # cert NAME: a self-signed CMS signer (what -k trusts)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$W/$1.key" -out "$W/$1.pem" \
+    -days 3650 -subj "/CN=linnet $1" -addext keyUsage=digitalSignature -addext extendedKeyUsage=emailProtection \
+    2>/dev/null || die "openssl failed"
+}
+cert vendor
+cert wrong
+
+swu() {  # swu VERSION OUT [signer] [sign options]
+  local v=$1 out=$2 signer=${3:-vendor}
+  shift 3 2>/dev/null || shift $#
+  sign_update "$v" "$W/b/tiny-$v.lnu" "$@"
+  "$BOARDS/swupdate/linnet-swu" "$W/b/tiny-$v.lnu" --version "$v" --cert "$W/$signer.pem" --key "$W/$signer.key" \
+    --stage "$W/stage/model.lnu" -o "$out" 2> "$W/swu.log" || { cat "$W/swu.log"; die "linnet-swu failed for v$v"; }
+}
+install_() { swupdate -v -i "$1" -k "$W/vendor.pem" -H linnet-test:1.0 -M -m; }
+
+# 1. Install: the active version switches.
+for v in 1 2; do
+  swu "$v" "$W/b/tiny-$v.swu"
+  install_ "$W/b/tiny-$v.swu" > "$W/install-$v.log" 2>&1 || { fail "swupdate v$v failed"; grep -v TRACE "$W/install-$v.log" | tail -n 30; }
+  expect_active "$(sha_of_version "$v")" "v$v after swupdate -i"
+done
+expect_in "$W/install-2.log" "SWUpdate was successful" "SWUpdate reports success"
+expect_in "$W/install-2.log" "linnet-fleet: committed; active: tiny v2" "SWUpdate's log shows the install"
+[ ! -e "$W/stage/model.lnu" ] && log "ok: the staged .lnu was removed" || fail "the staged .lnu is still there"
+
+# 2. A failing self-test: SWUpdate fails, v2 stays active.
+swu 3 "$W/b/tiny-3.swu" vendor --self-test-prompt "hello" --self-test-label NOT_A_LABEL
+if install_ "$W/b/tiny-3.swu" > "$W/install-3.log" 2>&1; then fail "swupdate of an update failing its self-test succeeded"; else log "ok: swupdate failed"; fi
+expect_in "$W/install-3.log" "SWUpdate *failed*" "SWUpdate reports the failure"
+expect_in "$W/install-3.log" "self-test of tiny v3" "the reason is in SWUpdate's log"
+expect_active "$(sha_of_version 2)" "still v2 after the failed self-test"
+case "$(kv last_error)" in *"self-test of tiny v3"*) log "ok: the reason is in linnet ota status" ;; *) fail "last_error: $(kv last_error)" ;; esac
+
+# 3. Signed with a key the device does not trust: refused, nothing changes.
+before=$(state_sum)
+swu 4 "$W/b/wrong.swu" wrong
+if install_ "$W/b/wrong.swu" > "$W/install-wrong.log" 2>&1; then fail "a .swu signed with the wrong key was installed"; else log "ok: refused"; fi
+expect_in "$W/install-wrong.log" "Signature verification failed" "SWUpdate's log names the signature"
+[ "$(state_sum)" = "$before" ] && log "ok: the store's state record is unchanged" || fail "the store changed"
+[ ! -e "$W/stage/model.lnu" ] && log "ok: nothing was staged" || fail "the refused .swu staged its payload"
+#    Right .swu signature, .lnu signed with the wrong Linnet key.
+"$LINNET_CONVERT" sign "$FIX/tiny-q8.linnet" --key "$FIX/wrong.key" --version 5 --name tiny -o "$W/b/wrong-vendor.lnu" >/dev/null
+"$BOARDS/swupdate/linnet-swu" "$W/b/wrong-vendor.lnu" --version 5 --cert "$W/vendor.pem" --key "$W/vendor.key" \
+  --stage "$W/stage/model.lnu" -o "$W/b/wrong-vendor.swu" 2>/dev/null
+if install_ "$W/b/wrong-vendor.swu" > "$W/install-wrongvendor.log" 2>&1; then fail "an update signed with the wrong Linnet key was installed"; else log "ok: refused"; fi
+expect_in "$W/install-wrongvendor.log" "(wrong key)" "SWUpdate's log has Linnet's wrong-key message"
+expect_active "$(sha_of_version 2)" "still v2"
+
+# 4. kill -9 of the script with its children during the installation, at several
+#    moments. SWUpdate has no rollback step either: the previous model is active unless
+#    the kill came after Linnet had committed. Always: the store passes `linnet ota check`.
+v=6
+prev_sha=$(active_sha)
+for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3; do
+  swu "$v" "$W/b/tiny-$v.swu"
+  install_ "$W/b/tiny-$v.swu" > "$W/kill-$v.log" 2>&1 &
+  client=$!
+  script=
+  for _ in $(seq 1 3000); do
+    script=$(find_process "linnet-fleet install " "$W/stage/") && break
+    kill -0 "$client" 2>/dev/null || break
+  done
+  if [ -z "$script" ]; then wait "$client"; fail "v$v: never saw the script install"; v=$((v + 1)); continue; fi
+  sleep "$delay"
+  phase=$(kv phase)
+  # shellcheck disable=SC2046
+  kill -9 "$script" $(descendants "$script") 2>/dev/null
+  rc=0
+  wait "$client" || rc=$?
+  if ! store_loads; then fail "v$v: after kill -9 (+${delay}s, phase '$phase') the store does not pass linnet ota check"; cat "$FLEET_WORK/check.$$.err"; fi
+  now=$(active_sha)
+  if [ "$now" = "$prev_sha" ]; then outcome="previous model active"
+  elif [ "$now" = "$(sha_of_version "$v")" ]; then outcome="v$v active (committed before the kill)"; prev_sha=$now
+  else fail "v$v: the active model is neither the previous one nor v$v"; outcome="?"; fi
+  [ "$rc" -eq 0 ] && [ "$now" != "$(sha_of_version "$v")" ] && fail "v$v: SWUpdate reported success but v$v is not active"
+  log "kill -9 script +${delay}s (store phase '$phase'): swupdate exit $rc, $outcome; store loads"
+  rm -f "$W/stage/model.lnu"
+  v=$((v + 1))
+done
+swu "$v" "$W/b/tiny-$v.swu"
+install_ "$W/b/tiny-$v.swu" > "$W/final.log" 2>&1 || { fail "a normal install after the kills failed"; grep -v TRACE "$W/final.log" | tail -n 20; }
+expect_active "$(sha_of_version "$v")" "v$v after the kills"
+finish
