@@ -110,6 +110,25 @@ sha_of_version() {
   if [ $(($1 % 2)) -eq 1 ]; then bundle_sha "$FIX/tiny-q8.linnet"; else bundle_sha "$FIX/tiny-f16.linnet"; fi
 }
 
+# Seconds one `linnet-fleet install` of UPDATE takes here (on a scratch store that holds
+# the current model): the kill tests spread their kill moments over it, so they land in
+# every phase whatever the build's speed (the sanitizer build is several times slower).
+# kill_delays UPDATE -> delays in seconds, one per line, from 0 to 110% of that time.
+kill_delays() {
+  local scratch=$FLEET_WORK/measure.$$ t0 t1 conf=$LINNET_FLEET_CONF
+  rm -rf "$scratch"
+  mkdir -p "$scratch"
+  cp -a "$STORE" "$scratch/store"
+  sed "s|^LINNET_STORE=.*|LINNET_STORE=$scratch/store|" "$conf" > "$scratch/fleet.conf"
+  t0=$(date +%s.%N)
+  LINNET_FLEET_CONF=$scratch/fleet.conf "$LINNET_FLEET" install "$1" "$scratch/work" > /dev/null 2>&1 ||
+    die "measuring: linnet-fleet install $1 failed"
+  t1=$(date +%s.%N)
+  rm -rf "$scratch"
+  log "one linnet-fleet install takes $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') s here" >&2
+  awk -v a="$t0" -v b="$t1" 'BEGIN { for (p = 0; p <= 110; p += 10) printf "%.3f\n", (b - a) * p / 100 }'
+}
+
 finish() {
   if [ "$failures" -gt 0 ]; then
     log "$failures check(s) failed"

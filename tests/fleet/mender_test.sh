@@ -101,9 +101,11 @@ case "$(kv last_error)" in *"wrong key"*) log "ok: linnet ota status names the w
 #    module fail, reports the failure and the previous model is active; or, when the kill
 #    came after the module had finished, the install succeeded and the new one is.
 v=6
-prev_sha=$(active_sha)
+prev=$(kv active_version)
 phases=""
-for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3 0.5 1.0; do
+sign_update "$v" "$W/probe.lnu"
+delays=$(kill_delays "$W/probe.lnu") || die "could not measure an install"
+for delay in $delays; do
   artifact "$v" "$W/art/tiny-$v.mender"
   mender_ install "$W/art/tiny-$v.mender" > "$W/kill-$v.log" 2>&1 &
   client=$!
@@ -127,16 +129,15 @@ for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3 0.5 1.0; do
   # The orphan (module-only kills) may still run: the rollback waited for it; let it end.
   for _ in $(seq 1 300); do installer_running || break; sleep 0.02; done
   if ! store_loads; then fail "v$v: after kill -9 ($how, +${delay}s, phase '$phase') the store does not pass linnet ota check:"; cat "$FLEET_WORK/check.$$.err"; fi
-  now=$(active_sha)
+  now=$(kv active_version)
   if [ "$rc" -ne 0 ]; then
-    [ "$now" = "$prev_sha" ] || fail "v$v: Mender failed (exit $rc) but the active model changed"
-    mender_ show-artifact > /dev/null 2>&1
-    outcome="failed, previous model active"
+    [ "$now" = "$prev" ] || fail "v$v: Mender failed (exit $rc) but the active model is v$now, not v$prev"
+    outcome="failed, previous model (v$prev) active"
   else
-    [ "$now" = "$(sha_of_version "$v")" ] || fail "v$v: Mender succeeded but v$v is not active"
+    [ "$now" = "$v" ] || fail "v$v: Mender succeeded but v$now is active"
     mender_ commit > /dev/null 2>&1 || fail "v$v: mender commit failed"
-    prev_sha=$now
-    outcome="module had finished: installed"
+    prev=$now
+    outcome="module had finished: v$v installed"
   fi
   log "kill -9 ($how) +${delay}s in ArtifactInstall (store phase '$phase'): mender exit $rc, $outcome; store loads"
   phases="$phases $phase"

@@ -69,8 +69,10 @@ expect_active "$(sha_of_version 2)" "still v2"
 #    moments. SWUpdate has no rollback step either: the previous model is active unless
 #    the kill came after Linnet had committed. Always: the store passes `linnet ota check`.
 v=6
-prev_sha=$(active_sha)
-for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3; do
+prev=$(kv active_version)
+sign_update "$v" "$W/probe.lnu"
+delays=$(kill_delays "$W/probe.lnu") || die "could not measure an install"
+for delay in $delays; do
   swu "$v" "$W/b/tiny-$v.swu"
   install_ "$W/b/tiny-$v.swu" > "$W/kill-$v.log" 2>&1 &
   client=$!
@@ -87,11 +89,11 @@ for delay in 0 0.01 0.02 0.05 0.08 0.12 0.2 0.3; do
   rc=0
   wait "$client" || rc=$?
   if ! store_loads; then fail "v$v: after kill -9 (+${delay}s, phase '$phase') the store does not pass linnet ota check"; cat "$FLEET_WORK/check.$$.err"; fi
-  now=$(active_sha)
-  if [ "$now" = "$prev_sha" ]; then outcome="previous model active"
-  elif [ "$now" = "$(sha_of_version "$v")" ]; then outcome="v$v active (committed before the kill)"; prev_sha=$now
-  else fail "v$v: the active model is neither the previous one nor v$v"; outcome="?"; fi
-  [ "$rc" -eq 0 ] && [ "$now" != "$(sha_of_version "$v")" ] && fail "v$v: SWUpdate reported success but v$v is not active"
+  now=$(kv active_version)
+  if [ "$now" = "$prev" ]; then outcome="previous model (v$prev) active"
+  elif [ "$now" = "$v" ]; then outcome="v$v active (Linnet had committed it before the kill)"; prev=$now
+  else fail "v$v: the active model is v$now, neither the previous v$prev nor v$v"; outcome="?"; fi
+  [ "$rc" -eq 0 ] && [ "$now" != "$v" ] && fail "v$v: SWUpdate reported success but v$now is active"
   log "kill -9 script +${delay}s (store phase '$phase'): swupdate exit $rc, $outcome; store loads"
   rm -f "$W/stage/model.lnu"
   v=$((v + 1))
