@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
 # Shared by the fleet tests (tests/fleet/*.sh, run by ctest with bash). Environment from
 # tests/fleet/CMakeLists.txt: LINNET, LINNET_CONVERT (the built binaries), LINNET_SOURCE_DIR,
 # LINNET_SHARED_DIR, FLEET_WORK (this build's scratch directory; the fixtures are in
@@ -27,6 +28,7 @@ LINNET=$LINNET
 LINNET_STORE=$1/store
 LINNET_PUBKEY=$FIX/vendor.pub
 LINNET_LOCK_WAIT=60
+LINNET_STORE_OWNER=0:0
 CONF
   export LINNET_FLEET_CONF=$1/fleet.conf
   STORE=$1/store

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
 # ctest fixture for the fleet tests: the tiny reference model converted twice (q8 and
 # f16: two different bundles), the Linnet vendor key pair and a second ("wrong") one.
 # shellcheck source=tests/fleet/fleet_lib.sh

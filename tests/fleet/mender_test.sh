@@ -1,4 +1,5 @@
-# Mender: the real Debian client (`mender` 3.4, standalone mode: install / commit /
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
+# Mender: the real Debian client (`mender` 3.4.0, standalone mode: install / commit /
 # rollback without a server) and `mender-artifact`, with the linnet-bundle update module
 # installed where the client looks for it (/usr/share/mender/modules/v3: the client
 # takes ModulesPath from its build, not from mender.conf). Run inside the build root.

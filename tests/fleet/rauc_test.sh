@@ -1,4 +1,5 @@
-# RAUC: the real Debian `rauc` (bundle, info, service, install) with a private D-Bus
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
+# RAUC: the real Debian `rauc` (1.13 in trixie: bundle, info, service, install) with a private D-Bus
 # system bus (dbus-daemon on a socket in this test's directory: the build root has no
 # system bus). What is not real: the booted slot (`rauc service --override-boot-slot`,
 # since the build root's /proc/cmdline names no RAUC slot) and the bootloader (`noop`);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
 # No reboot, no dropped session: a running `linnet serve --store` switches to the model a
 # fleet manager's handler committed (here linnet-fleet install / linnet ota rollback, the
 # commands the Mender, RAUC and SWUpdate handlers run), between requests, on the same

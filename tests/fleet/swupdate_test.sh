@@ -1,4 +1,5 @@
-# SWUpdate: the real Debian `swupdate` (2026.05 in trixie), installing a signed .swu from
+# shellcheck shell=bash disable=SC2015  # `check && log "ok" || fail`: log cannot fail
+# SWUpdate: the real Debian `swupdate` (2024.12.1 in trixie), installing a signed .swu from
 # a file (`swupdate -i`, as the USB-stick flow and `swupdate-client` do; no daemon
 # needed), checking its CMS signature (-k) and hardware compatibility (-H); its rawfile
 # handler stages the .lnu and its postinstall script (boards/fleet/swupdate/) hands it to
