@@ -96,7 +96,7 @@ if install_ "$W/b/wrong-vendor.raucb" > "$W/install-wrongvendor.log" 2>&1; then 
 expect_in "$W/service.log" "(wrong key)" "RAUC's log has Linnet's wrong-key message"
 expect_active "$(sha_of_version 2)" "still v2"
 
-# 4. kill -9 of the hook (with its children: linnet-fleet and `linnet ota install`)
+# 4. kill -9 of the bundle hook (hook.sh, with its children: linnet-fleet and `linnet ota install`)
 #    during the installation, at several moments. RAUC has no rollback step: when it
 #    reports the failure, the previous model is active unless the kill came after Linnet
 #    had committed (then the new, self-tested one is, and it is said below). Always: the
@@ -111,7 +111,7 @@ for delay in $delays; do
   client=$!
   hook=
   for _ in $(seq 1 3000); do
-    hook=$(find_process "linnet-fleet install " "$W/mnt/") && break
+    hook=$(find_process "hook.sh slot-install") && break
     kill -0 "$client" 2>/dev/null || break
   done
   if [ -z "$hook" ]; then wait "$client"; fail "v$v: never saw the hook install"; v=$((v + 1)); continue; fi

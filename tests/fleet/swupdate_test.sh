@@ -2,7 +2,7 @@
 # SWUpdate: the real Debian `swupdate` (2024.12.1 in trixie), installing a signed .swu from
 # a file (`swupdate -i`, as the USB-stick flow and `swupdate-client` do; no daemon
 # needed), checking its CMS signature (-k) and hardware compatibility (-H); its rawfile
-# handler stages the .lnu and its postinstall script (boards/fleet/swupdate/) hands it to
+# handler stages the .lnu and its shellscript (boards/fleet/swupdate/linnet-swupdate.sh) hands it to
 # Linnet. Bootloader markers are off (-M -m): the build root has no bootloader
 # environment, and a model update needs none.
 # shellcheck source=tests/fleet/fleet_lib.sh
@@ -14,7 +14,7 @@ need openssl
 W=$FLEET_WORK/swupdate
 new_device "$W/device"
 mkdir -p "$W/tmp" "$W/b" "$W/stage"
-export TMPDIR=$W/tmp LINNET_SWU_STAGE=$W/stage/model.lnu
+export TMPDIR=$W/tmp LINNET_SWU_STAGE=$W/stage/model.lnu LINNET_SWU_WORK=$W/stage/work
 
 cert() {  # cert NAME: a self-signed CMS signer (what -k trusts)
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$W/$1.key" -out "$W/$1.pem" \
@@ -48,6 +48,7 @@ swu 3 "$W/b/tiny-3.swu" vendor --self-test-prompt "hello" --self-test-label NOT_
 if install_ "$W/b/tiny-3.swu" > "$W/install-3.log" 2>&1; then fail "swupdate of an update failing its self-test succeeded"; else log "ok: swupdate failed"; fi
 expect_in "$W/install-3.log" "SWUpdate *failed*" "SWUpdate reports the failure"
 expect_in "$W/install-3.log" "self-test of tiny v3" "the reason is in SWUpdate's log"
+expect_in "$W/install-3.log" "last error: update refused: self-test of tiny v3" "the script's postfailure step logged the store's state"
 expect_active "$(sha_of_version 2)" "still v2 after the failed self-test"
 case "$(kv last_error)" in *"self-test of tiny v3"*) log "ok: the reason is in linnet ota status" ;; *) fail "last_error: $(kv last_error)" ;; esac
 
@@ -66,9 +67,12 @@ if install_ "$W/b/wrong-vendor.swu" > "$W/install-wrongvendor.log" 2>&1; then fa
 expect_in "$W/install-wrongvendor.log" "(wrong key)" "SWUpdate's log has Linnet's wrong-key message"
 expect_active "$(sha_of_version 2)" "still v2"
 
-# 4. kill -9 of the script with its children during the installation, at several
-#    moments. SWUpdate has no rollback step either: the previous model is active unless
-#    the kill came after Linnet had committed. Always: the store passes `linnet ota check`.
+# 4. kill -9 of the script (at postinst) with its children during the installation, at
+#    several moments. SWUpdate then fails the update and calls the script with postfailure,
+#    which undoes an install that had committed before the kill (and waits for one the
+#    kill left running). After each: the store passes `linnet ota check`; when SWUpdate
+#    reports the failure the previous model is active; when the kill came after the
+#    script had finished, the update succeeded and the new model is active.
 v=6
 prev=$(kv active_version)
 sign_update "$v" "$W/probe.lnu"
@@ -79,7 +83,7 @@ for delay in $delays; do
   client=$!
   script=
   for _ in $(seq 1 3000); do
-    script=$(find_process "linnet-fleet install " "$W/stage/") && break
+    script=$(find_process "linnet-swupdate.sh postinst") && break
     kill -0 "$client" 2>/dev/null || break
   done
   if [ -z "$script" ]; then wait "$client"; fail "v$v: never saw the script install"; v=$((v + 1)); continue; fi
@@ -91,12 +95,16 @@ for delay in $delays; do
   wait "$client" || rc=$?
   if ! store_loads; then fail "v$v: after kill -9 (+${delay}s, phase '$phase') the store does not pass linnet ota check"; cat "$FLEET_WORK/check.$$.err"; fi
   now=$(kv active_version)
-  if [ "$now" = "$prev" ]; then outcome="previous model (v$prev) active"
-  elif [ "$now" = "$v" ]; then outcome="v$v active (Linnet had committed it before the kill)"; prev=$now
-  else fail "v$v: the active model is v$now, neither the previous v$prev nor v$v"; outcome="?"; fi
-  [ "$rc" -eq 0 ] && [ "$now" != "$v" ] && fail "v$v: SWUpdate reported success but v$now is active"
+  if [ "$rc" -ne 0 ]; then
+    [ "$now" = "$prev" ] || fail "v$v: SWUpdate failed (exit $rc) but the active model is v$now, not v$prev"
+    outcome="failed, previous model (v$prev) active"
+  else
+    [ "$now" = "$v" ] || fail "v$v: SWUpdate succeeded but v$now is active"
+    prev=$now
+    outcome="the script had finished: v$v installed"
+  fi
   log "kill -9 script +${delay}s (store phase '$phase'): swupdate exit $rc, $outcome; store loads"
-  rm -f "$W/stage/model.lnu"
+  [ ! -e "$W/stage/model.lnu" ] && [ ! -e "$W/stage/work" ] || fail "v$v: the staged update or the work directory was left behind"
   v=$((v + 1))
 done
 swu "$v" "$W/b/tiny-$v.swu"
