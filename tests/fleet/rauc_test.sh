@@ -11,6 +11,7 @@ need rauc
 need dbus-daemon dbus-daemon
 need mksquashfs squashfs-tools
 need openssl
+[ "$(id -u)" = 0 ] || skip "rauc install mounts bundles: run as root (inside the build root)"
 [ -w /dev/loop-control ] || skip "no /dev/loop-control: rauc cannot mount bundles here"
 
 W=$FLEET_WORK/rauc
