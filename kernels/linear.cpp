@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "bundle/tensor_layout.h"
 #include "kernels/reference/linear_ref.h"
 
 namespace linnet::kernels {
@@ -30,6 +31,9 @@ std::size_t element_bytes(DType dtype) {
     case DType::kBF16: return 2;
     case DType::kQ8: return 1;
     case DType::kQ4: return 0;  // two a byte, checked separately
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T: return 0;  // tiled: tensor_bytes() checks them
   }
   return 0;
 }
@@ -50,6 +54,12 @@ Status check_weight(const TensorView& w) {
     data_bytes = n * k / 2;
     scales_bytes = n * (k / w.block_size) * 2;
   }
+  if (is_tiled(w.dtype)) {
+    auto bytes = tensor_bytes(w.dtype, std::span<const std::int64_t>(w.shape.data(), 2), 0);
+    if (!bytes.ok()) return Error(ErrorCode::kCorrupt, "linear weight " + name + ": " + bytes.error().message());
+    data_bytes = static_cast<std::size_t>(bytes->data);
+    scales_bytes = static_cast<std::size_t>(bytes->scales);
+  }
   if (w.data_bytes < data_bytes)
     return Error(ErrorCode::kCorrupt, "linear weight " + name + ": data smaller than its shape");
   if (scales_bytes > 0 && (w.scales == nullptr || w.scales_bytes < scales_bytes))
@@ -59,12 +69,28 @@ Status check_weight(const TensorView& w) {
 
 }  // namespace
 
+Status run_on_same_input(const float* x, int rows, std::initializer_list<LinearOutput> outputs) {
+  const void* prepared_key = nullptr;
+  std::int64_t prepared_k = 0;
+  for (const LinearOutput& o : outputs) {
+    const void* key = o.kernel->input_preparation_key();
+    if (key == nullptr || key != prepared_key || o.kernel->in_features() != prepared_k) {
+      LINNET_TRY(o.kernel->prepare_input(x, rows));
+      prepared_key = key;
+      prepared_k = o.kernel->in_features();
+    }
+    LINNET_TRY(o.kernel->run_prepared(x, rows, o.y));
+  }
+  return ok_status();
+}
+
 Result<std::unique_ptr<LinearKernel>> create_linear_kernel(const TensorView& weight,
                                                            const LinearOptions& options) {
   if (options.max_rows < 1 || options.threads < 1)
     return Error(ErrorCode::kInvalidArgument, "linear kernel: max_rows and threads must be >= 1");
   LINNET_TRY(check_weight(weight));
-  if (options.backend != nullptr && options.backend->supports(weight)) return options.backend->create_kernel(weight);
+  for (LinearBackend* backend : {options.backend, options.fallback_backend})
+    if (backend != nullptr && backend->supports(weight)) return backend->create_kernel(weight);
   return std::unique_ptr<LinearKernel>(std::make_unique<ReferenceLinearKernel>(weight));
 }
 

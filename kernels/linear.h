@@ -1,10 +1,12 @@
 // The one interface the executor uses for every linear layer (projections, MLP, head).
 // The implementation is chosen per weight when the executor is created
-// (create_linear_kernel); today that is the reference (kernels/reference/linear_ref.h,
-// dequantizing on the fly). A fast backend (XNNPACK) plugs in behind the same interface.
+// (create_linear_kernel): a backend that supports the weight's dtype (Linnet's tiled
+// quantized kernels, kernels/qlinear/tiled_linear.h; XNNPACK, kernels/xnnpack/xnn_linear.h),
+// else the reference (kernels/reference/linear_ref.h, dequantizing on the fly).
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 
@@ -18,10 +20,10 @@ class LinearBackend;
 struct LinearOptions {
   int max_rows = 1;  // the largest T a run() will be given
   int threads = 1;
-  // A fast implementation to use where it supports the weight (XNNPACK:
-  // kernels/xnnpack/xnn_linear.h); null or unsupported: the reference. Borrowed; it must
-  // outlive the kernels it creates.
+  // Fast implementations, tried in order; the first that supports the weight makes its
+  // kernel; none (or all null): the reference. Borrowed; they must outlive their kernels.
   LinearBackend* backend = nullptr;
+  LinearBackend* fallback_backend = nullptr;
 };
 
 // A linear layer bound to one weight W [N, K]: y[T, N] = x[T, K] W^T.
@@ -37,6 +39,14 @@ class LinearKernel {
   // Only chosen rows of W for one input vector (the classify head reads a few of V rows):
   // y[i] = W[out_rows[i], :] . x, x [K], y [out_rows.size()]. Rows must be in [0, N).
   virtual Status run_rows(const float* x, std::span<const std::int32_t> out_rows, float* y) = 0;
+
+  // Sharing one input between layers (run_on_same_input): a kernel that prepares its input
+  // (quantizes it) names the preparation with a non-null key; kernels with the same key and
+  // in_features share one prepare_input() and then run_prepared(). The defaults prepare
+  // nothing and run().
+  virtual const void* input_preparation_key() const { return nullptr; }
+  virtual Status prepare_input(const float* /*x*/, int /*rows*/) { return ok_status(); }
+  virtual Status run_prepared(const float* x, int rows, float* y) { return run(x, rows, y); }
 
   virtual const char* implementation() const = 0;  // e.g. "reference"
 
@@ -65,6 +75,16 @@ class LinearBackend {
   virtual Result<std::unique_ptr<LinearKernel>> create_kernel(const TensorView& weight) = 0;
   virtual Status finish_loading() = 0;
 };
+
+// One output of run_on_same_input: a kernel and where its y [rows, N] goes.
+struct LinearOutput {
+  LinearKernel* kernel;
+  float* y;
+};
+
+// y_i = x W_i^T for every output, all reading the same x [rows, K]: an input that a backend
+// quantizes is quantized once (q/k/v, gate/up, the DeltaNet input projections).
+Status run_on_same_input(const float* x, int rows, std::initializer_list<LinearOutput> outputs);
 
 // Chooses and prepares the implementation for `weight` (rank 2, any bundle dtype).
 // Errors on an unsupported dtype or malformed view.

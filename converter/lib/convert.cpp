@@ -35,6 +35,9 @@ Result<Quantized> encode_tensor(std::span<const float> w, std::span<const std::i
       return q;
     case DType::kQ8: return quantize_q8(w, shape[0], shape[1], threads);
     case DType::kQ4: return quantize_q4(w, shape[0], shape[1], choice.block_size, threads);
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T: return quantize_tiled(choice.dtype, w, shape[0], shape[1], threads);
     case DType::kBF16: break;
   }
   return Error(ErrorCode::kInternal, "encode_tensor: dtype " + std::string(dtype_name(choice.dtype)) + " not written");
@@ -50,6 +53,9 @@ std::vector<float> decode_tensor(const Quantized& q, std::span<const std::int64_
     case DType::kF16: return decode_f16(q.data);
     case DType::kQ8: return dequantize_q8(q, shape[0], shape[1]);
     case DType::kQ4: return dequantize_q4(q, shape[0], shape[1], choice.block_size);
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T: return dequantize_tiled(q, choice.dtype, shape[0], shape[1]);
     case DType::kBF16: break;
   }
   return {};
@@ -86,7 +92,7 @@ Result<ConvertReport> convert_checkpoint(const ConvertOptions& o) {
   std::vector<DTypeChoice> choices;
   for (const TensorSpec& s : specs) {
     const DTypeChoice c = choose_dtype(o.quant, o.embedding_quant, s.cls, s.shape);
-    if (o.quant == QuantMode::kQ4 && s.cls == TensorClass::kLinear && c.dtype != DType::kQ4) {
+    if (o.quant != QuantMode::kF32 && o.quant != QuantMode::kF16 && s.cls == TensorClass::kLinear && c.dtype == DType::kQ8) {
       note("tensor " + s.name + ": row length " + std::to_string(s.shape[1]) + " is not a multiple of 32, stored q8");
     }
     plan.push_back(PlannedTensor{s.name, c.dtype, s.shape, c.block_size});

@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/qlinear/tiled_pack.h"
+
 #include "bundle/bundle.h"
 #include "converter/lib/safetensors.h"
 #include "converter/lib/test_checkpoint.h"
@@ -56,6 +58,13 @@ std::vector<float> decode_view(const TensorView& v) {
     case DType::kQ4:
       return dequantize_q4(bytes_of(v.data, v.data_bytes), bytes_of(v.scales, v.scales_bytes), v.rows(), v.cols(),
                            v.block_size);
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T: {
+      std::vector<float> out(static_cast<std::size_t>(v.elements()));
+      for (std::int64_t n = 0; n < v.rows(); ++n) kernels::dequantize_tiled_row(v, n, out.data() + n * v.cols());
+      return out;
+    }
     case DType::kBF16: break;
   }
   ADD_FAILURE() << "unexpected dtype for " << v.name;
@@ -65,7 +74,9 @@ std::vector<float> decode_view(const TensorView& v) {
 // The documented error bound of each stored dtype, element by element (docs/bundle-format.md):
 //   f32 exact; f16 half an ulp (|w| * 2^-11, 2^-25 for subnormals);
 //   q8 max|row| / 254; q4 max|block of 32| / 14 * (1 + 2^-8) (the scale is rounded to bf16);
-//   both plus float rounding, max|w| * 2^-20.
+//   q8t as q8; q4t, q6t max|block of 32| / 14 (/ 62) * (1 + 2^-10) + 2^-25 (the f16 scale is
+//   rounded up: 2^-10 relative, or a subnormal's 2^-24 step);
+//   all plus float rounding, max|w| * 2^-20.
 void expect_within_bound(const TensorView& v, std::span<const float> ref) {
   const std::vector<float> got = decode_view(v);
   ASSERT_EQ(got.size(), ref.size()) << v.name;
@@ -76,16 +87,22 @@ void expect_within_bound(const TensorView& v, std::span<const float> ref) {
     double bound = 0;
     if (v.dtype == DType::kF16) {
       bound = std::max(std::fabs(w) * std::ldexp(1.0, -11), std::ldexp(1.0, -25));
-    } else if (v.dtype == DType::kQ8 || v.dtype == DType::kQ4) {
+    } else if (v.dtype == DType::kQ8 || v.dtype == DType::kQ4 || is_tiled(v.dtype)) {
+      const bool per_row = v.dtype == DType::kQ8 || v.dtype == DType::kQ8T;
       const std::size_t row = i / static_cast<std::size_t>(cols);
-      const std::size_t width = v.dtype == DType::kQ8 ? static_cast<std::size_t>(cols) : v.block_size;
+      const std::size_t width = per_row ? static_cast<std::size_t>(cols) : v.dtype == DType::kQ4 ? v.block_size : 32;
       const std::size_t first = row * static_cast<std::size_t>(cols) +
                                 (i % static_cast<std::size_t>(cols)) / width * width;
       double amax = 0;
       for (std::size_t k = first; k < first + width; ++k) amax = std::max(amax, std::fabs(static_cast<double>(ref[k])));
       // Plus float rounding of the scale and of code * scale (a few ulps of max|w|).
-      bound = (v.dtype == DType::kQ8 ? amax / 254.0 : amax / 14.0 * (1 + std::ldexp(1.0, -8))) +
-              amax * std::ldexp(1.0, -20);
+      if (per_row)
+        bound = amax / 254.0;
+      else if (v.dtype == DType::kQ4)
+        bound = amax / 14.0 * (1 + std::ldexp(1.0, -8));
+      else
+        bound = amax / (v.dtype == DType::kQ4T ? 14.0 : 62.0) * (1 + std::ldexp(1.0, -10)) + std::ldexp(1.0, -25);
+      bound += amax * std::ldexp(1.0, -20);
     }
     if (err > bound) {
       ADD_FAILURE() << v.name << " element " << i << ": " << w << " stored as " << got[i] << " (error " << err
@@ -439,7 +456,7 @@ TEST(Convert, SummaryNamesEveryClass) {
   EXPECT_NE(verbose.find("layers.0.mlp.up_proj.weight"), std::string::npos);
   // q4 linear layers: relative RMS error of a 4-bit quantizer, well above zero and below 15%.
   for (const TensorReport& t : report->tensors) {
-    if (t.dtype == DType::kQ4) {
+    if (t.dtype == DType::kQ4T) {
       EXPECT_GT(t.error.rel_rms, 0.01) << t.name;
       EXPECT_LT(t.error.rel_rms, 0.15) << t.name;
     }

@@ -11,7 +11,8 @@ Result<QuantMode> parse_quant_mode(std::string_view name) {
   if (name == "f16") return QuantMode::kF16;
   if (name == "q8") return QuantMode::kQ8;
   if (name == "q4") return QuantMode::kQ4;
-  return Error(ErrorCode::kInvalidArgument, "unknown quantization '" + std::string(name) + "' (f32, f16, q8, q4)");
+  if (name == "q6") return QuantMode::kQ6;
+  return Error(ErrorCode::kInvalidArgument, "unknown quantization '" + std::string(name) + "' (f32, f16, q8, q6, q4)");
 }
 
 std::string_view quant_mode_name(QuantMode mode) {
@@ -20,6 +21,7 @@ std::string_view quant_mode_name(QuantMode mode) {
     case QuantMode::kF16: return "f16";
     case QuantMode::kQ8: return "q8";
     case QuantMode::kQ4: return "q4";
+    case QuantMode::kQ6: return "q6";
   }
   return "?";
 }
@@ -36,14 +38,18 @@ DTypeChoice choose_dtype(QuantMode mode, TensorClass cls, std::span<const std::i
     case TensorClass::kLinear:
       break;
   }
+  // The tiled layouts need K % 32 == 0 (every real Qwen3.5 matrix); otherwise the untiled
+  // per-row Q8, which XNNPACK and the reference run.
+  const bool tiles = shape.size() == 2 && shape[1] % kTileBlockK == 0;
+  const bool head = cls != TensorClass::kLinear;
   switch (mode) {
     case QuantMode::kF32: return {DType::kF32, 0};
     case QuantMode::kF16: return {DType::kF16, 0};
-    case QuantMode::kQ8: return {DType::kQ8, 0};
+    case QuantMode::kQ8: return {tiles ? DType::kQ8T : DType::kQ8, 0};
+    case QuantMode::kQ6: return {tiles ? DType::kQ6T : DType::kQ8, 0};
     case QuantMode::kQ4:
-      if (cls != TensorClass::kLinear) return {DType::kQ8, 0};
-      if (shape.size() == 2 && shape[1] % kQ4BlockSize == 0) return {DType::kQ4, kQ4BlockSize};
-      return {DType::kQ8, 0};
+      if (!tiles) return {DType::kQ8, 0};
+      return {head ? DType::kQ6T : DType::kQ4T, 0};
   }
   return {DType::kF32, 0};
 }

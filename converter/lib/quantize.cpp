@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string>
 
+#include "bundle/tensor_layout.h"
 #include "converter/lib/safetensors.h"
+#include "kernels/qlinear/tiled_pack.h"
 
 namespace linnet::convert {
 
@@ -136,6 +138,33 @@ ErrorStats measure_error(std::span<const float> reference, std::span<const float
   }
   s.rel_rms = s.sum_sq_ref > 0 ? std::sqrt(s.sum_sq_err / s.sum_sq_ref) : 0.0;
   return s;
+}
+
+Quantized quantize_tiled(DType dtype, std::span<const float> w, std::int64_t rows, std::int64_t cols, int threads) {
+  const std::int64_t shape[2] = {rows, cols};
+  const TensorBytes bytes = tensor_bytes(dtype, shape, 0).value();
+  Quantized q;
+  q.data.resize(static_cast<std::size_t>(bytes.data));
+  q.scales.resize(static_cast<std::size_t>(bytes.scales));
+  const std::int64_t tiles = (rows + kTileRows - 1) / kTileRows;
+  parallel_rows(tiles, threads, [&](std::int64_t begin, std::int64_t end) {
+    kernels::pack_tiled(dtype, w, rows, cols, begin, end, q.data, q.scales);
+  });
+  return q;
+}
+
+std::vector<float> dequantize_tiled(const Quantized& q, DType dtype, std::int64_t rows, std::int64_t cols) {
+  TensorView v;
+  v.dtype = dtype;
+  v.rank = 2;
+  v.shape = {rows, cols, 1, 1};
+  v.data = q.data.data();
+  v.data_bytes = q.data.size();
+  v.scales = q.scales.data();
+  v.scales_bytes = q.scales.size();
+  std::vector<float> out(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t n = 0; n < rows; ++n) kernels::dequantize_tiled_row(v, n, out.data() + n * cols);
+  return out;
 }
 
 }  // namespace linnet::convert

@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "bundle/model_view.h"
 #include "core/result.h"
 
 namespace linnet::convert {
@@ -39,6 +40,11 @@ std::vector<float> dequantize_q8(std::span<const std::uint8_t> data, std::span<c
                                  std::int64_t rows, std::int64_t cols);
 std::vector<float> dequantize_q4(std::span<const std::uint8_t> data, std::span<const std::uint8_t> scales,
                                  std::int64_t rows, std::int64_t cols, std::uint32_t block);
+
+// The tiled layouts (bundle.fbs; kernels/qlinear/tiled_pack.h states the rounding):
+// dtype Q8T, Q4T or Q6T, K % 32 == 0. Tiles are split over `threads`.
+Quantized quantize_tiled(DType dtype, std::span<const float> w, std::int64_t rows, std::int64_t cols, int threads);
+std::vector<float> dequantize_tiled(const Quantized& q, DType dtype, std::int64_t rows, std::int64_t cols);
 
 // f32 -> f16 bytes; kOutOfRange naming the first element that overflows f16.
 Result<std::vector<std::uint8_t>> encode_f16(std::span<const float> w);

@@ -1,4 +1,4 @@
-// `linnet-convert [convert] <hf_dir> -o out.linnet --quant f32|f16|q8|q4 [options]`
+// `linnet-convert [convert] <hf_dir> -o out.linnet --quant f32|f16|q8|q6|q4 [options]`
 // `linnet-convert [convert] --synthetic config.json -o out.linnet --quant q4 [--seed N]`
 #include <unistd.h>
 
@@ -22,8 +22,8 @@ namespace {
 int usage(const char* why) {
   std::fprintf(stderr,
                "linnet-convert: %s\n"
-               "usage: linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q4 [--verbose] [--page-align]\n"
-               "                      [--threads N] [--embed f32|f16|q8|q4]\n"
+               "usage: linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4 [--verbose] [--page-align]\n"
+               "                      [--threads N] [--embed f32|f16|q8|q6|q4]\n"
                "       linnet-convert --synthetic config.json -o model.linnet --quant q4 [--seed N]\n",
                why);
   return 2;
@@ -80,7 +80,7 @@ int run_convert(Args args) {
   }
   if (output.empty()) return usage("missing -o <output.linnet>");
   if (synthetic.empty() == input.empty()) return usage("give either a checkpoint directory or --synthetic config.json");
-  if (quant_name.empty()) return usage("missing --quant f32|f16|q8|q4");
+  if (quant_name.empty()) return usage("missing --quant f32|f16|q8|q6|q4");
   auto quant = parse_quant_mode(quant_name);
   if (!quant.ok()) return usage(quant.error().message().c_str());
   std::optional<QuantMode> embed;

@@ -1,5 +1,5 @@
 // linnet-convert: the host tool that turns a Hugging Face checkpoint into a bundle.
-//   linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q4   (convert is the default)
+//   linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4   (convert is the default)
 //   linnet-convert --synthetic config.json -o m.linnet --quant q4 [--seed N]
 //   linnet-convert inspect m.linnet [--json]
 //   linnet-convert help
@@ -25,7 +25,7 @@ constexpr Command kCommands[] = {
 
 int run_help(Args) {
   std::printf(
-      "usage: linnet-convert [convert] <hf_dir> -o model.linnet --quant f32|f16|q8|q4 [--verbose]\n"
+      "usage: linnet-convert [convert] <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4 [--verbose]\n"
       "       linnet-convert [convert] --synthetic config.json -o model.linnet --quant q4 [--seed N]\n"
       "       linnet-convert <command> [args]\n\ncommands:\n");
   for (const Command& c : kCommands) {

@@ -42,6 +42,7 @@ std::string CpuFeatures::summary() const {
   add(i8mm, "i8mm");
   add(avx2, "avx2");
   add(fma3, "fma3");
+  add(f16c, "f16c");
   add(avx512f, "avx512f");
   add(avx512vnni, "avx512vnni");
   add(avxvnni, "avxvnni");
@@ -62,6 +63,7 @@ Result<CpuFeatures> detect_cpu_features() {
 #elif defined(__x86_64__)
   f.avx2 = cpuinfo_has_x86_avx2();
   f.fma3 = cpuinfo_has_x86_fma3();
+  f.f16c = cpuinfo_has_x86_f16c();
   f.avx512f = cpuinfo_has_x86_avx512f();
   f.avx512vnni = cpuinfo_has_x86_avx512vnni();
   f.avxvnni = cpuinfo_has_x86_avxvnni();

@@ -18,6 +18,7 @@ struct CpuFeatures {
   // x86-64
   bool avx2 = false;
   bool fma3 = false;
+  bool f16c = false;  // half <-> float conversions (x86-64-v3)
   bool avx512f = false;
   bool avx512vnni = false;
   bool avxvnni = false;

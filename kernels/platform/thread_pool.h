@@ -40,7 +40,7 @@ class ThreadPool {
     using F = std::remove_reference_t<Fn>;
     pthreadpool_parallelize_1d(
         pool_.get(), [](void* ctx, std::size_t i) { (*static_cast<F*>(ctx))(i); },
-        const_cast<void*>(static_cast<const void*>(&fn)), n, 0);
+        const_cast<void*>(static_cast<const void*>(&fn)), n, kFlags);
   }
 
   // fn(thread, i) for i in [0, n), thread in [0, threads()) naming the pool thread that runs
@@ -55,7 +55,7 @@ class ThreadPool {
     using F = std::remove_reference_t<Fn>;
     pthreadpool_parallelize_1d_with_thread(
         pool_.get(), [](void* ctx, std::size_t thread, std::size_t i) { (*static_cast<F*>(ctx))(thread, i); },
-        const_cast<void*>(static_cast<const void*>(&fn)), n, 0);
+        const_cast<void*>(static_cast<const void*>(&fn)), n, kFlags);
   }
 
   // fn(begin, end) over [0, n) cut into about threads() * 4 tiles of at least `min_tile`
@@ -75,6 +75,9 @@ class ThreadPool {
   }
 
  private:
+  // Flush denormals to zero on the pool's threads while they run our work (denormals.h).
+  static constexpr std::uint32_t kFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
+
   struct Destroy {
     void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
   };

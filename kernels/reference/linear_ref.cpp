@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "kernels/qlinear/tiled_pack.h"
 #include "kernels/reference/half_ref.h"
 
 namespace linnet::kernels {
@@ -51,6 +52,12 @@ void dequantize_range(const TensorView& w, std::int64_t n, std::int64_t k0, int 
       }
       break;
     }
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T:
+      for (int i = 0; i < len; ++i)
+        out[i] = static_cast<float>(tiled_code(w, n, k0 + i)) * tiled_scale(w, n, k0 + i);
+      break;
   }
 }
 

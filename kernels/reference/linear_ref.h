@@ -4,6 +4,7 @@
 //   Q8: int8 [N, K], f32 scale [N]:            W[n,k] = q[n,k] * scale[n]
 //   Q4: uint8 [N, K/2], bf16 scales [N, K/bs]:  W[n,k] = (nibble(n,k) - 8) * scale[n, k/bs],
 //       nibble(n,k) in byte n*K/2 + k/2, low nibble for even k.
+//   Q8T/Q4T/Q6T: the tiled layouts (kernels/qlinear/tiled_pack.h): W[n,k] = code * scale.
 #pragma once
 
 #include <cstdint>

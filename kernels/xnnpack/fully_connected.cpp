@@ -1,8 +1,14 @@
 #include "kernels/xnnpack/fully_connected.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "kernels/qlinear/tiled_pack.h"
 
 namespace linnet::kernels {
 
@@ -14,6 +20,52 @@ constexpr float kNoMax = INFINITY;
 bool is_quantized(DType d) { return d == DType::kQ4 || d == DType::kQ8; }
 
 std::size_t align16(std::size_t v) { return (v + 15) & ~std::size_t{15}; }
+
+// A tiled Q8T / Q4T weight rewritten in the untiled layout XNNPACK's operators take (Q8:
+// int8 [N, K] with the same f32 row scales, exact; Q4: nibbles [N, K/2] with bf16 block
+// scales, the f16 scales rounded to bf16 (7 mantissa bits instead of 10) and a zero scale
+// (all-zero block) made the smallest normal, which XNNPACK requires). XNNPACK packs
+// from these buffers at create(), so they live only for the call.
+TensorView untile(const TensorView& w, std::vector<std::uint8_t>& data, std::vector<std::uint8_t>& scales) {
+  const std::int64_t N = w.rows(), K = w.cols();
+  TensorView v = w;
+  if (w.dtype == DType::kQ8T) {
+    data.resize(static_cast<std::size_t>(N * K));
+    scales.resize(static_cast<std::size_t>(N) * 4);
+    for (std::int64_t n = 0; n < N; ++n) {
+      for (std::int64_t k = 0; k < K; ++k)
+        data[static_cast<std::size_t>(n * K + k)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(tiled_code(w, n, k)));
+      const float s = tiled_scale(w, n, 0);
+      std::memcpy(scales.data() + n * 4, &s, 4);
+    }
+    v.dtype = DType::kQ8;
+  } else {
+    const std::int64_t blocks = K / kTileBlockK;
+    data.assign(static_cast<std::size_t>(N * K / 2), 0);
+    scales.resize(static_cast<std::size_t>(N * blocks) * 2);
+    for (std::int64_t n = 0; n < N; ++n) {
+      for (std::int64_t k = 0; k < K; ++k) {
+        const auto u = static_cast<std::uint8_t>(tiled_code(w, n, k) + 8);
+        data[static_cast<std::size_t>((n * K + k) / 2)] |= static_cast<std::uint8_t>(k % 2 == 0 ? u : u << 4);
+      }
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        float s = std::max(tiled_scale(w, n, b * kTileBlockK), FLT_MIN);
+        std::uint32_t bits;
+        std::memcpy(&bits, &s, 4);
+        bits += 0x7FFFu + ((bits >> 16) & 1u);  // round to nearest even bf16
+        const auto bf = static_cast<std::uint16_t>(bits >> 16);
+        std::memcpy(scales.data() + (n * blocks + b) * 2, &bf, 2);
+      }
+    }
+    v.dtype = DType::kQ4;
+    v.block_size = kTileBlockK;
+  }
+  v.data = data.data();
+  v.data_bytes = data.size();
+  v.scales = scales.data();
+  v.scales_bytes = scales.size();
+  return v;
+}
 
 }  // namespace
 
@@ -28,18 +80,26 @@ bool XnnFullyConnected::supports(const TensorView& w) {
     case DType::kQ4:
       return w.scales != nullptr && w.block_size >= XNN_MIN_BLOCKSIZE && w.block_size % XNN_MIN_BLOCKSIZE == 0 &&
              w.cols() % w.block_size == 0;
+    case DType::kQ8T:
+    case DType::kQ4T:
+      return w.scales != nullptr && w.cols() % kTileBlockK == 0;  // through untile()
+    case DType::kQ6T:  // XNNPACK 2024-11 has no 6-bit operator
     case DType::kBF16:
       return false;  // XNNPACK 2024-11 has no bf16-weight fully-connected operator
   }
   return false;
 }
 
-Result<XnnFullyConnected> XnnFullyConnected::create(const XnnContext&, const TensorView& w,
+Result<XnnFullyConnected> XnnFullyConnected::create(const XnnContext& context, const TensorView& w,
                                                     PackedWeightsCache* cache) {
   const std::string what = "XNNPACK linear " + std::string(w.name);
   if (!supports(w)) {
     return Error(ErrorCode::kUnsupported, what + ": dtype " + std::string(dtype_name(w.dtype)) +
                                               " / shape not supported by XNNPACK's fully-connected operators");
+  }
+  if (is_tiled(w.dtype)) {
+    std::vector<std::uint8_t> data, scales;
+    return create(context, untile(w, data, scales), cache);
   }
   XnnFullyConnected op;
   op.dtype_ = w.dtype;
@@ -71,7 +131,7 @@ Result<XnnFullyConnected> XnnFullyConnected::create(const XnnContext&, const Ten
                                                       static_cast<const std::uint16_t*>(w.scales), w.data, nullptr,
                                                       kNoMin, kNoMax, 0, nullptr, provider, &op.fc_);
       break;
-    case DType::kBF16:
+    default:
       break;
   }
   LINNET_TRY(xnn_status_to(st, what + ": create"));
@@ -128,7 +188,7 @@ const char* XnnFullyConnected::name() const {
     case DType::kF16: return "xnnpack f32-f16w";
     case DType::kQ8: return "xnnpack qd8-f32-qc8w";
     case DType::kQ4: return "xnnpack qd8-f32-qb4w";
-    case DType::kBF16: break;
+    default: break;
   }
   return "xnnpack";
 }
@@ -155,8 +215,8 @@ Status XnnFullyConnected::reshape(std::size_t rows, pthreadpool_t pool) {
       LINNET_TRY(
           xnn_status_to(xnn_reshape_fully_connected_nc_qd8_f32_qb4w(fc_, rows, pool), "XNNPACK linear: reshape"));
       break;
-    case DType::kBF16:
-      return Error(ErrorCode::kInternal, "XNNPACK linear: bf16");
+    default:
+      return Error(ErrorCode::kInternal, "XNNPACK linear: an operator of an unsupported dtype");
   }
   rows_ = rows;
   reshaped_once_ = true;
@@ -193,8 +253,8 @@ Status XnnFullyConnected::setup(const float* x, float* y, std::span<std::byte> s
       LINNET_TRY(xnn_status_to(st, "XNNPACK linear: setup"));
       break;
     }
-    case DType::kBF16:
-      return Error(ErrorCode::kInternal, "XNNPACK linear: bf16");
+    default:
+      return Error(ErrorCode::kInternal, "XNNPACK linear: an operator of an unsupported dtype");
   }
   stage_ = Stage::kReady;
   return ok_status();

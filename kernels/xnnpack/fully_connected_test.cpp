@@ -65,6 +65,8 @@ TEST(XnnFullyConnected, RejectsWhatXnnpackCannotRun) {
   auto q4 = make_weight(DType::kQ4, 8, 64, 3);
   q4.view.block_size = 16;
   EXPECT_FALSE(XnnFullyConnected::supports(q4.view));
+  auto q6t = make_weight(DType::kQ6T, 8, 64, 3);  // no 6-bit operator in XNNPACK 2024-11
+  EXPECT_FALSE(XnnFullyConnected::supports(q6t.view));
 }
 
 struct Case {
@@ -98,7 +100,7 @@ TEST_P(XnnLinearVsReference, MatchesReference) {
     ASSERT_TRUE((*kernel)->run(x.data(), c.rows, y.data()).ok());
     // Float weights: float rounding. Quantized: the int8 activations add ~1/255 of each
     // row's range per element, so compare against the output scale.
-    const bool quantized = c.dtype == DType::kQ4 || c.dtype == DType::kQ8;
+    const bool quantized = c.dtype == DType::kQ4 || c.dtype == DType::kQ8 || is_tiled(c.dtype);
     const float tol = quantized ? 0.02f * max_abs(ref) + 1e-4f : (c.dtype == DType::kF16 ? 2e-3f : 1e-4f);
     for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], tol) << (*kernel)->implementation() << " " << i;
     std::vector<float> one(static_cast<std::size_t>(c.n));
@@ -117,7 +119,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{DType::kQ4, 37, 96, 1, 1}, Case{DType::kQ4, 129, 256, 7, 2},
                       Case{DType::kQ4, 250, 1024, 33, 2}, Case{DType::kQ8, 37, 96, 1, 2},
                       Case{DType::kQ8, 129, 200, 7, 1}, Case{DType::kF32, 37, 70, 3, 2},
-                      Case{DType::kF32, 5, 1, 1, 1}, Case{DType::kF16, 41, 66, 5, 2}));
+                      Case{DType::kF32, 5, 1, 1, 1}, Case{DType::kF16, 41, 66, 5, 2},
+                      // The tiled layouts, rewritten into XNNPACK's at create (--linear xnnpack).
+                      Case{DType::kQ8T, 37, 96, 3, 2}, Case{DType::kQ4T, 129, 256, 7, 2},
+                      Case{DType::kQ4T, 13, 64, 1, 1}));
 
 TEST(XnnLinearBackend, RejectsOversizedInputsAndLateKernels) {
   XnnLinearOptions o;

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/xnnpack/xnn_linear.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -139,6 +141,7 @@ constexpr Shape kShapes[] = {{1, 1, 32}, {1, 37, 96}, {5, 129, 256}, {3, 250, 10
 TEST(Q4Layout, MatchesXnnpackQd8F32Qb4w) {
   XnnGuard xnn;
   ASSERT_TRUE(xnn.ok);
+  std::string first_mismatch;  // empty: XNNPACK matched everywhere
   for (const Shape& s : kShapes) {
     const auto w = random_vector(s.n * s.k, 1u + static_cast<std::uint32_t>(s.n), 0.05f);
     const auto x = random_vector(s.m * s.k, 7u + static_cast<std::uint32_t>(s.k), 1.0f);
@@ -158,11 +161,22 @@ TEST(Q4Layout, MatchesXnnpackQd8F32Qb4w) {
       }
     const float tol = 1e-4f * max_abs(ref) + 1e-6f;
     for (std::size_t i = 0; i < ref.size(); ++i) {
-      ASSERT_NEAR(y[i], ref[i], tol) << "M=" << s.m << " N=" << s.n << " K=" << s.k << " at " << i;
       // Against f32 activations only the int8 activation rounding remains (~1%).
-      ASSERT_NEAR(y[i], ref_f32x[i], 0.03f * max_abs(ref_f32x) + 1e-5f);
+      if (!(std::fabs(y[i] - ref[i]) <= tol) || !(std::fabs(y[i] - ref_f32x[i]) <= 0.03f * max_abs(ref_f32x) + 1e-5f)) {
+        if (first_mismatch.empty())
+          first_mismatch = "M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) + " K=" + std::to_string(s.k) +
+                           " at " + std::to_string(i) + ": " + std::to_string(y[i]) + " vs " + std::to_string(ref[i]);
+      }
     }
   }
+  // Linnet's load-time check (XnnLinearBackend) must see the same: where XNNPACK's 4-bit
+  // kernels are wrong (XNNPACK 2024-11 on some AVX512-VNNI CPUs) it keeps 4-bit weights off
+  // XNNPACK; where they are right it uses them.
+  const bool check_says_ok = linnet::kernels::xnnpack_four_bit_agrees_with_reference(nullptr);
+  EXPECT_EQ(check_says_ok, first_mismatch.empty()) << "XNNPACK: " << (first_mismatch.empty() ? "matches" : first_mismatch);
+  if (!first_mismatch.empty())
+    GTEST_SKIP() << "XNNPACK's qb4w kernels are wrong on this CPU (" << first_mismatch
+                 << "); the load-time check saw it, so Linnet does not use them here";
 }
 
 // Negative control: the same data read with the other nibble order must not match, so

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "bundle/model_view.h"
+#include "bundle/tensor_layout.h"
+#include "kernels/qlinear/tiled_pack.h"
 
 namespace linnet::kernels::testing {
 
@@ -94,6 +96,16 @@ inline OwnedWeight make_weight(DType dtype, std::int64_t n, std::int64_t k, std:
           }
         }
       }
+      break;
+    }
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T: {
+      const std::int64_t shape[2] = {n, k};
+      const TensorBytes bytes = tensor_bytes(dtype, shape, 0).value();
+      o.data.resize(static_cast<std::size_t>(bytes.data));
+      o.scales.resize(static_cast<std::size_t>(bytes.scales));
+      pack_tiled(dtype, w, n, k, 0, (n + 7) / 8, o.data, o.scales);
       break;
     }
   }

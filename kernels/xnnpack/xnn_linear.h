@@ -43,6 +43,10 @@ struct XnnLinearOptions {
   std::function<void(std::string_view)> log;  // progress ("packing weights ..."); null: silent
 };
 
+// The check create() makes, on its own (tests/platform uses it to tell an XNNPACK bug on this
+// CPU that Linnet guards against from one it does not).
+bool xnnpack_four_bit_agrees_with_reference(const ThreadPool* pool);
+
 class XnnLinearBackend final : public LinearBackend {
  public:
   static Result<std::unique_ptr<XnnLinearBackend>> create(const XnnLinearOptions& options);
@@ -50,8 +54,12 @@ class XnnLinearBackend final : public LinearBackend {
   XnnLinearBackend(const XnnLinearBackend&) = delete;
   XnnLinearBackend& operator=(const XnnLinearBackend&) = delete;
 
-  // Whether XNNPACK can run this weight (F32, F16, Q8, Q4; not BF16).
+  // Whether XNNPACK can run this weight (F32, F16, Q8, Q4, Q8T and Q4T through a rewrite into
+  // its layouts; not BF16 or Q6T), and for 4-bit weights, whether its 4-bit operator
+  // agrees with the reference on this CPU (checked at create(); XNNPACK 2024-11 is wrong on
+  // some AVX512-VNNI CPUs).
   bool supports(const TensorView& weight) const override;
+  bool four_bit_kernels_agree() const;
 
   // A kernel for `weight` [N, K] (K <= max_in_features). The weight view must outlive the
   // kernel (run_rows reads it); the kernel must not outlive the backend.

@@ -30,7 +30,7 @@ struct BenchOptions {
   int threads = 2;
   int context_length = 4096;
   int batch_tokens = 128;
-  bool use_xnnpack = true;
+  LinearImpl linear = LinearImpl::kLinnet;
   KvCacheType kv_cache = KvCacheType::kF16;
   bool reference_kernels = false;    // DeltaNet/attention/norms on the reference kernels
   std::string packed_weights_cache;  // empty: "<bundle>.xnnpack"
@@ -62,8 +62,8 @@ struct BenchReport {
   double ttft_short_seconds = 0, ttft_long_seconds = 0;
   double decode_tokens_per_second = 0;
   int long_prompt_tokens = 512, decode_tokens = 64;
-  double prefill_long_outside_xnnpack_fraction = 0;
-  double decode_outside_xnnpack_fraction = 0;
+  double prefill_long_outside_linear_fraction = 0;
+  double decode_outside_linear_fraction = 0;
   // memory
   std::size_t peak_resident_bytes = 0, arena_bytes = 0, packed_weight_bytes = 0;
   std::size_t kv_cache_bytes = 0;  // the arena's KV cache region (context_length rows)

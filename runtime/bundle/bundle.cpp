@@ -189,9 +189,10 @@ Result<Bundle> Bundle::open(const std::string& path, BundleOpenOptions options) 
   const fb::Bundle& root = *fb::GetBundle(base);
 
   b.schema_version_ = root.schema_version();
-  if (b.schema_version_ != kBundleSchemaVersion) {
+  if (b.schema_version_ < kOldestBundleSchemaVersion || b.schema_version_ > kBundleSchemaVersion) {
     return fail(Error(ErrorCode::kUnsupported, "schema version " + std::to_string(b.schema_version_) +
-                                                   " (this runtime reads version " +
+                                                   " (this runtime reads versions " +
+                                                   std::to_string(kOldestBundleSchemaVersion) + " to " +
                                                    std::to_string(kBundleSchemaVersion) + ")"));
   }
   b.data_alignment_ = root.data_alignment();
@@ -253,10 +254,13 @@ Result<Bundle> Bundle::open(const std::string& path, BundleOpenOptions options) 
     const TensorSpec& spec = specs[it->second];
 
     const auto raw_dtype = static_cast<std::uint8_t>(t->dtype());
-    if (raw_dtype > static_cast<std::uint8_t>(DType::kQ4)) {
+    if (raw_dtype > static_cast<std::uint8_t>(kLastDType)) {
       return fail(corrupt(where + ": unknown dtype " + std::to_string(raw_dtype)));
     }
     const auto dtype = static_cast<DType>(raw_dtype);
+    if (is_tiled(dtype) && b.schema_version_ < 2) {
+      return fail(corrupt(where + ": dtype " + std::string(dtype_name(dtype)) + " needs schema version 2"));
+    }
     if (!dtype_allowed(spec.cls, dtype)) {
       return fail(corrupt(where + ": dtype " + std::string(dtype_name(dtype)) + " is not allowed for a " +
                           std::string(tensor_class_name(spec.cls)) + " tensor"));

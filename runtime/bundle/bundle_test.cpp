@@ -264,8 +264,19 @@ TEST_F(HostileBundle, ShapeDtypeNameAndBlock) {
                  tensor(b, "layers.0.mlp.up_proj.weight")->mutate_dtype(static_cast<fb::DType>(9));
                }),
                "unknown dtype 9");
-  expect_error(open_edited([&](fb::Bundle& b) { tensor(b, "layers.0.mlp.up_proj.weight")->mutate_block_size(48); }),
+  expect_error(open_edited([&](fb::Bundle& b) {
+                 fb::Tensor* t = tensor(b, "layers.0.mlp.up_proj.weight");
+                 t->mutate_dtype(fb::DType::Q4);  // the untiled layout, with a bad block
+                 t->mutate_block_size(48);
+               }),
                "block size 48");
+  // The tiled dtypes: a tiled tensor read as another tiled dtype has the wrong length, and a
+  // schema-1 bundle cannot hold them.
+  expect_error(open_edited([&](fb::Bundle& b) {
+                 tensor(b, "layers.0.mlp.up_proj.weight")->mutate_dtype(fb::DType::Q8T);
+               }),
+               "tensor layers.0.mlp.up_proj.weight");
+  expect_error(open_edited([&](fb::Bundle& b) { b.mutate_schema_version(1); }), "needs schema version 2");
   expect_error(open_edited([&](fb::Bundle& b) {
                  auto* name = const_cast<flatbuffers::String*>(tensor(b, "layers.5.mlp.gate_proj.weight")->name());
                  name->data()[7] = 'X';  // "layers.X.mlp.gate_proj.weight"

@@ -12,7 +12,13 @@
 
 namespace linnet {
 
-enum class DType : std::uint8_t { kF32 = 0, kF16 = 1, kBF16 = 2, kQ8 = 3, kQ4 = 4 };
+enum class DType : std::uint8_t { kF32 = 0, kF16 = 1, kBF16 = 2, kQ8 = 3, kQ4 = 4, kQ8T = 5, kQ4T = 6, kQ6T = 7 };
+inline constexpr DType kLastDType = DType::kQ6T;
+
+// The tiled dtypes (bundle.fbs): Linnet's own matrix kernels read them in place.
+inline constexpr bool is_tiled(DType dtype) {
+  return dtype == DType::kQ8T || dtype == DType::kQ4T || dtype == DType::kQ6T;
+}
 enum class LayerKind : std::uint8_t { kLinearAttention = 0, kFullAttention = 1 };
 
 std::string_view dtype_name(DType dtype);
@@ -21,6 +27,7 @@ std::string_view dtype_name(DType dtype);
 //   kF32/kF16/kBF16: data is the row-major tensor.
 //   kQ8: data int8 [N, K]; scales f32 [N].
 //   kQ4: data uint8 [N, K/2] (low nibble = even k, zero point 8); scales bf16 [N, K/block].
+//   kQ8T, kQ4T, kQ6T: 8-row tiles, blocks of 32 along K (bundle.fbs has the byte layout).
 struct TensorView {
   std::string_view name;
   DType dtype = DType::kF32;
@@ -28,7 +35,7 @@ struct TensorView {
   int rank = 0;
   const void* data = nullptr;
   std::size_t data_bytes = 0;
-  const void* scales = nullptr;  // kQ8, kQ4
+  const void* scales = nullptr;  // quantized dtypes
   std::size_t scales_bytes = 0;
   std::uint32_t block_size = 0;  // kQ4
 

@@ -22,7 +22,7 @@ bool dtype_allowed(TensorClass cls, DType dtype) {
     case TensorClass::kLinear:
     case TensorClass::kGateProjection:
       return dtype == DType::kF32 || dtype == DType::kF16 || dtype == DType::kBF16 || dtype == DType::kQ8 ||
-             dtype == DType::kQ4;
+             dtype == DType::kQ4 || is_tiled(dtype);
     case TensorClass::kNorm:
     case TensorClass::kConv:
     case TensorClass::kDeltaParam:

@@ -1,7 +1,9 @@
 // Bytes a tensor occupies in a bundle, per dtype (bundle.fbs states the layouts):
 //   F32 4 per element, F16/BF16 2 per element;
 //   Q8 [N, K]: data N*K int8, scales N float32;
-//   Q4 [N, K], block B: data N*K/2 bytes, scales N*(K/B) bf16.
+//   Q4 [N, K], block B: data N*K/2 bytes, scales N*(K/B) bf16;
+//   Q8T/Q4T/Q6T [N, K]: ceil(N/8)*(K/32) tile-blocks of 256/128/192 bytes; scales f32 per
+//   padded row (Q8T) or f16 per row and block (Q4T, Q6T).
 // Shared by the converter (to lay out the file) and the loader (to check every length).
 #pragma once
 

@@ -1,4 +1,4 @@
-// `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N] [--no-xnnpack]
+// `linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N] [--linear linnet|xnnpack|reference]
 //                        [--reference-kernels] [--kv-cache f16|int8|f32] [--cache PATH]`:
 // speed, memory and bandwidth figures of one bundle on this machine (runtime/bench/bench.h lists what is measured).
 #include <cstdio>
@@ -15,7 +15,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N]\n"
-               "                    [--no-xnnpack] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
+               "                    [--linear linnet|xnnpack|reference] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
                "                    [--cache PATH]\n");
   return 2;
 }
@@ -31,8 +31,10 @@ int run_bench(Args args) {
     const bool has_value = i + 1 < args.size();
     if (a == "--json") {
       json = true;
-    } else if (a == "--no-xnnpack") {
-      o.use_xnnpack = false;
+    } else if (a == "--linear" && has_value) {
+      const auto impl = parse_linear_impl(args[++i]);
+      if (!impl) return usage();
+      o.linear = *impl;
     } else if (a == "--kv-cache" && has_value) {
       const auto type = parse_kv_cache_type(args[++i]);
       if (!type) return usage();

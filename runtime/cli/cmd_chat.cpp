@@ -25,7 +25,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: linnet chat m.linnet [--system TEXT] [--thinking|--no-thinking] [--max-tokens N] %s\n"
                "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--stats]\n"
-               "                   [--packed-cache PATH] [--no-xnnpack]\n",
+               "                   [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
                kSamplingUsage);
   return 2;
 }

@@ -14,7 +14,7 @@
 // Common: [--prefix-cache FILE] keeps the --system prefix state in FILE (loaded when it
 // matches the bundle and prefix, else rebuilt and saved); [--no-prefix-cache];
 // [--score-end] also scores <|im_end|> after each label; [--threads N] [--context N]
-// [--kv-cache f16|int8|f32] [--packed-cache PATH] [--no-xnnpack].
+// [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference].
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -41,7 +41,7 @@ int usage() {
                "       linnet classify m.linnet --labels A,B,C [--system TEXT] --jsonl < requests.jsonl\n"
                "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
                "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--threads N]\n"
-               "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--no-xnnpack] [--json]\n");
+               "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference] [--json]\n");
   return 2;
 }
 

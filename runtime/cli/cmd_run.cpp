@@ -2,7 +2,7 @@
 //                      [--max-tokens N] [--temperature X] [--top-k N] [--top-p X]
 //                      [--min-p X] [--repetition-penalty X] [--seed N] [--threads N]
 //                      [--context N] [--kv-cache f16|int8|f32] [--stats]
-//                      [--packed-cache PATH] [--no-xnnpack]`
+//                      [--packed-cache PATH] [--linear linnet|xnnpack|reference]`
 // Streams the answer to stdout. Without --chat the prompt is raw text (chat markup in it
 // is honoured); with --chat it is the user turn of a chat prompt (markup in it is plain
 // text). Sampling defaults come from the bundle; --temperature 0 is greedy. Generation
@@ -22,7 +22,7 @@ int usage() {
                "usage: linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking|--no-thinking]\n"
                "                  [--max-tokens N] %s\n"
                "                  [--threads N] [--context N] [--kv-cache f16|int8|f32] [--stats]\n"
-               "                  [--packed-cache PATH] [--no-xnnpack]\n",
+               "                  [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
                kSamplingUsage);
   return 2;
 }

@@ -4,7 +4,7 @@
 //   linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)
 //                [--store DIR --pubkey vendor.pub]
 //                [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]
-//                [--no-xnnpack] [--queue N] [--max-line BYTES] [--line-timeout MS]
+//                [--linear linnet|xnnpack|reference] [--queue N] [--max-line BYTES] [--line-timeout MS]
 //
 // With --store the store's active model is served (MODEL only while the store is empty),
 // and a committed update switches the server to the new model: one pushed over the
@@ -46,7 +46,7 @@ constexpr char kUsage[] =
     "usage: linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)\n"
     "                    [--store DIR --pubkey vendor.pub]\n"
     "                    [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]\n"
-    "                    [--no-xnnpack] [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
+    "                    [--linear linnet|xnnpack|reference] [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
 
 int usage(const char* problem = nullptr) {
   if (problem != nullptr) std::fprintf(stderr, "linnet serve: %s\n", problem);
@@ -136,7 +136,7 @@ struct ServeArgs {
   bool stdio = false;
   serve::SerialConfig serial_config;
   std::string store, pubkey;
-  SessionFlags session;  // --threads, --context, --kv-cache, --packed-cache, --no-xnnpack
+  SessionFlags session;  // --threads, --context, --kv-cache, --packed-cache, --linear
   serve::SessionBackendOptions backend;
   serve::ServerOptions server;
 };

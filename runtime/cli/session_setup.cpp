@@ -38,8 +38,10 @@ SessionFlags::SessionFlags() { options.threads = board_default_threads(); }
 SessionFlags::Parse SessionFlags::parse(Args args, std::size_t& i) {
   const std::string_view a = args[i];
   const bool has_value = i + 1 < args.size();
-  if (a == "--no-xnnpack") {
-    options.use_xnnpack = false;
+  if (a == "--linear" && has_value) {
+    const auto impl = parse_linear_impl(args[++i]);
+    if (!impl) return Parse::kBad;
+    options.linear = *impl;
   } else if (a == "--packed-cache" && has_value) {
     packed_cache = std::string(args[++i]);
   } else if (a == "--kv-cache" && has_value) {

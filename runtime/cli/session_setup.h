@@ -22,7 +22,7 @@ bool parse_float(std::string_view s, float& out);
 int board_default_threads();
 
 // The session flags of run, chat, classify and serve: --threads N, --context N (positive),
-// --kv-cache f16|int8|f32, --packed-cache PATH, --no-xnnpack. Threads default to the board's.
+// --kv-cache f16|int8|f32, --packed-cache PATH, --linear linnet|xnnpack|reference. Threads default to the board's.
 struct SessionFlags {
   SessionFlags();
 

@@ -10,6 +10,7 @@
 #include "core/mapped_file.h"
 #include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
+#include "kernels/platform/denormals.h"
 #include "kernels/platform/thread_pool.h"
 #include "kernels/reference/activations_ref.h"
 #include "kernels/reference/attention_ref.h"
@@ -18,6 +19,7 @@
 #include "kernels/reference/gated_delta_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
+#include "kernels/qlinear/tiled_linear.h"
 #include "kernels/xnnpack/xnn_linear.h"
 #include "model/arena.h"
 #include "model/executor_buffers.h"
@@ -118,6 +120,8 @@ struct Executor::Impl {
   // backend (owns the packed weights). Declared before the kernels so they outlive them.
   std::optional<kernels::ThreadPool> pool;
   std::unique_ptr<kernels::XnnLinearBackend> xnn;
+  // Speed: Linnet's own kernels for the tiled quantized weights (kernels/qlinear/).
+  std::unique_ptr<kernels::TiledLinearBackend> tiled;
   // Speed: the non-linear kernels (NEON / portable vector / reference) over the pool.
   std::optional<kernels::KernelSet> ks;
   std::vector<LayerKernels> layer_kernels;
@@ -212,10 +216,12 @@ Status Executor::Impl::deltanet(std::size_t layer, int n) {
   const int Hk = hp.linear_num_key_heads, Hv = hp.linear_num_value_heads;
   const int dk = hp.linear_key_head_dim, dv = hp.linear_value_head_dim;
 
-  LINNET_TRY(k.in_proj_qkv->run(buf.normed, n, buf.qkv));  // [n, C]
-  LINNET_TRY(k.in_proj_z->run(buf.normed, n, buf.z));      // [n, Hv*dv]
-  LINNET_TRY(k.in_proj_b->run(buf.normed, n, buf.gate_b));  // [n, Hv]
-  LINNET_TRY(k.in_proj_a->run(buf.normed, n, buf.gate_a));  // [n, Hv]
+  // qkv [n, C], z [n, Hv*dv], b and a [n, Hv]: one input, quantized once.
+  LINNET_TRY(kernels::run_on_same_input(buf.normed, n,
+                                        {{k.in_proj_qkv.get(), buf.qkv},
+                                         {k.in_proj_z.get(), buf.z},
+                                         {k.in_proj_b.get(), buf.gate_b},
+                                         {k.in_proj_a.get(), buf.gate_a}}));
 
   // Causal conv over time + silu; the state keeps the last K-1 pre-conv rows.
   ks->causal_conv1d_silu(buf.qkv, n, C, w.conv1d.f32(), hp.linear_conv_kernel_dim, st.conv_state, buf.conv_out);
@@ -254,9 +260,9 @@ Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
   const std::size_t kv_row = sz(Hkv) * sz(hd);
   const KvCacheShape kv_shape{buf.kv_type, Hkv, ctx, hd};
 
-  LINNET_TRY(k.q_proj->run(buf.normed, n, buf.q_gate));  // [n, H, 2*hd]
-  LINNET_TRY(k.k_proj->run(buf.normed, n, buf.k));       // [n, Hkv*hd]
-  LINNET_TRY(k.v_proj->run(buf.normed, n, buf.v));       // [n, Hkv*hd]
+  // q_gate [n, H, 2*hd], k and v [n, Hkv*hd]: one input, quantized once.
+  LINNET_TRY(kernels::run_on_same_input(
+      buf.normed, n, {{k.q_proj.get(), buf.q_gate}, {k.k_proj.get(), buf.k}, {k.v_proj.get(), buf.v}}));
 
   for (int t = 0; t < n; ++t) {
     const int pos = first_position + t;
@@ -295,8 +301,9 @@ Status Executor::Impl::attention(std::size_t layer, int n, int first_position) {
 // SwiGLU MLP on buf.normed [n, D] -> buf.mixer_out [n, D]: down(silu(gate(x)) * up(x)).
 Status Executor::Impl::mlp(std::size_t layer, int n) {
   LayerKernels& k = layer_kernels[layer];
-  LINNET_TRY(k.gate_proj->run(buf.normed, n, buf.mlp_gate));  // [n, I]
-  LINNET_TRY(k.up_proj->run(buf.normed, n, buf.mlp_up));      // [n, I]
+  // gate and up [n, I]: one input, quantized once.
+  LINNET_TRY(kernels::run_on_same_input(buf.normed, n,
+                                        {{k.gate_proj.get(), buf.mlp_gate}, {k.up_proj.get(), buf.mlp_up}}));
   ks->swiglu(buf.mlp_gate, buf.mlp_up, sz(n) * sz(hp.intermediate_size), buf.mlp_gate);
   return k.down_proj->run(buf.mlp_gate, n, buf.mixer_out);
 }
@@ -354,26 +361,53 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
                                                     ? std::optional<kernels::KernelTier>(kernels::KernelTier::kReference)
                                                     : std::nullopt));
   }
-  if (options.use_xnnpack) {
+  // Which weights are tiled decides who runs what (LinearImpl, memory_plan.h).
+  std::vector<const TensorView*> linear_views{&head_view};
+  for (const LayerWeights& lw : weights.layers)
+    for (const TensorView* t : {&lw.gate_proj, &lw.up_proj, &lw.down_proj, &lw.linear.in_proj_qkv,
+                                &lw.linear.in_proj_z, &lw.linear.in_proj_b, &lw.linear.in_proj_a,
+                                &lw.linear.out_proj, &lw.attention.q_proj, &lw.attention.k_proj,
+                                &lw.attention.v_proj, &lw.attention.o_proj})
+      if (t->present()) linear_views.push_back(t);
+  bool any_tiled = false;
+  std::size_t weight_bytes = 0;
+  for (const TensorView* t : linear_views) {
+    any_tiled = any_tiled || is_tiled(t->dtype);
+    weight_bytes += t->data_bytes + t->scales_bytes;
+  }
+  const std::int64_t max_k = std::max({D, I, hp.linear_num_value_heads * std::int64_t{hp.linear_value_head_dim},
+                                       hp.num_attention_heads * std::int64_t{hp.head_dim}});
+  const auto cpu = kernels::detect_cpu_features();
+  if (options.linear != LinearImpl::kReference && any_tiled) {
+    kernels::TiledLinearOptions to;
+    to.max_rows = options.batch_tokens;
+    to.max_in_features = max_k;
+    to.pool = &*impl->pool;
+    to.cpu = cpu.ok() ? *cpu : kernels::CpuFeatures{};
+    impl->tiled = LINNET_TRY(kernels::TiledLinearBackend::create(to));
+  }
+  if (options.linear != LinearImpl::kReference) {
     kernels::XnnLinearOptions xo;
     xo.max_rows = options.batch_tokens;
-    xo.max_in_features = std::max({D, I, hp.linear_num_value_heads * std::int64_t{hp.linear_value_head_dim},
-                                   hp.num_attention_heads * std::int64_t{hp.head_dim}});
+    xo.max_in_features = max_k;
     xo.pool = &*impl->pool;
-    xo.cache_path = options.packed_weights_cache;
+    // The cache file only when XNNPACK runs the bulk of the weights: beside Linnet's kernels
+    // it runs only the small f32 gate inputs, packed in memory (nothing written at load).
+    if (options.linear == LinearImpl::kXnnpack || !any_tiled) xo.cache_path = options.packed_weights_cache;
     xo.weights_identity = options.weights_identity;
     // Address space reserved for the cache file: packing f16 as f32 can double a weight.
-    std::size_t weight_bytes = head_view.data_bytes + head_view.scales_bytes;
-    for (const LayerWeights& lw : weights.layers)
-      for (const TensorView* t : {&lw.gate_proj, &lw.up_proj, &lw.down_proj, &lw.linear.in_proj_qkv,
-                                  &lw.linear.in_proj_z, &lw.linear.in_proj_b, &lw.linear.in_proj_a,
-                                  &lw.linear.out_proj, &lw.attention.q_proj, &lw.attention.k_proj,
-                                  &lw.attention.v_proj, &lw.attention.o_proj})
-        weight_bytes += t->data_bytes + t->scales_bytes;
     xo.cache_reserve_bytes = 3 * weight_bytes + (std::size_t{64} << 20);
     xo.log = options.log;
     impl->xnn = LINNET_TRY(kernels::XnnLinearBackend::create(xo));
+    if (!impl->xnn->four_bit_kernels_agree() && options.log)
+      options.log("XNNPACK's 4-bit operator disagrees with the reference on this CPU: Linnet's kernels run the 4-bit weights");
+  }
+  if (options.linear == LinearImpl::kXnnpack) {
     lin.backend = impl->xnn.get();
+    lin.fallback_backend = impl->tiled.get();
+  } else {
+    lin.backend = impl->tiled.get();
+    lin.fallback_backend = impl->xnn.get();
   }
   auto bind = [&](const TensorView& t, std::initializer_list<std::int64_t> shape, const std::string& what,
                   std::unique_ptr<LinearKernel>& out) -> Status {
@@ -431,7 +465,7 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
     // The embedding is read row by row with the same layouts; validate it the same way
     // (with the reference: nothing to pack).
     kernels::LinearOptions check = lin;
-    check.backend = nullptr;
+    check.backend = check.fallback_backend = nullptr;
     auto embed = kernels::create_linear_kernel(weights.embed_tokens, check);
     if (!embed.ok()) return Error(embed.error()).with_context("embed_tokens");
   }
@@ -441,6 +475,7 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
 }
 
 Status Executor::forward(std::span<const std::int32_t> tokens, LogitsMode mode, std::span<float> logits) {
+  const kernels::FlushDenormals no_denormals;  // on this thread; the pool's threads through its flag
   Impl& m = *impl_;
   const HyperParams& hp = m.hp;
   if (tokens.empty()) return Error(ErrorCode::kInvalidArgument, "forward: no tokens");
@@ -591,7 +626,6 @@ const HyperParams& Executor::hyper_params() const { return impl_->hp; }
 // ---- speed diagnostics (linnet bench) ----------------------------------------------------
 std::string Executor::linear_backend_description() const {
   const Impl& m = *impl_;
-  if (!m.xnn) return "reference";
   std::string kinds;  // the implementations in use, e.g. "xnnpack qd8-f32-qb4w, reference"
   auto note = [&](const std::unique_ptr<LinearKernel>& k) {
     if (k && kinds.find(k->implementation()) == std::string::npos)
@@ -602,13 +636,31 @@ std::string Executor::linear_backend_description() const {
                           &k.k_proj, &k.v_proj, &k.o_proj, &k.gate_proj, &k.up_proj, &k.down_proj})
       note(*p);
   note(m.head);
-  return kinds + "; packed weights " + m.xnn->cache_description();
+  if (m.xnn && m.xnn->packed_bytes() > 0) kinds += "; packed weights " + m.xnn->cache_description();
+  if (m.tiled) kinds += "; weights in place from the bundle (" + std::string(m.tiled->tier_name()) + ")";
+  return kinds;
 }
 const char* Executor::kernel_set_name() const { return impl_->ks->name(); }
 std::size_t Executor::packed_weight_bytes() const { return impl_->xnn ? impl_->xnn->packed_bytes() : 0; }
-std::uint64_t Executor::xnnpack_busy_ns() const { return impl_->xnn ? impl_->xnn->busy_ns() : 0; }
+std::uint64_t Executor::linear_busy_ns() const {
+  return (impl_->xnn ? impl_->xnn->busy_ns() : 0) + (impl_->tiled ? impl_->tiled->busy_ns() : 0);
+}
+std::size_t Executor::linear_weight_bytes_per_token() const {
+  const Impl& m = *impl_;
+  std::size_t bytes = m.xnn ? m.xnn->packed_bytes() : 0;  // XNNPACK reads its packed copy
+  auto add = [&](const std::unique_ptr<LinearKernel>& k) {
+    if (k && k->run_reads_weight_bytes()) bytes += k->weight().data_bytes + k->weight().scales_bytes;
+  };
+  for (const LayerKernels& k : m.layer_kernels)
+    for (const auto* p : {&k.in_proj_qkv, &k.in_proj_z, &k.in_proj_b, &k.in_proj_a, &k.out_proj, &k.q_proj,
+                          &k.k_proj, &k.v_proj, &k.o_proj, &k.gate_proj, &k.up_proj, &k.down_proj})
+      add(*p);
+  add(m.head);
+  return bytes;
+}
 void Executor::reset_speed_counters() {
   if (impl_->xnn) impl_->xnn->reset_counters();
+  if (impl_->tiled) impl_->tiled->reset_counters();
 }
 void Executor::set_hidden_observer(HiddenObserver observer) { impl_->observer = std::move(observer); }
 

@@ -72,14 +72,17 @@ class Executor {
   const MemoryPlan& memory_plan() const;
   const HyperParams& hyper_params() const;
 
-  // Speed diagnostics for `linnet bench`: the linear layers' implementation and packed-
-  // weights cache ("xnnpack qd8-f32-qb4w; mapped m.linnet.xnnpack (...)" or "reference"),
-  // the bytes of packed weights XNNPACK holds, and the wall time spent inside XNNPACK's
-  // linear layers since creation or the last reset_speed_counters().
+  // Speed diagnostics for `linnet bench`: the linear layers' implementations ("linnet avx2
+  // q4t, linnet avx2 q6t, xnnpack f32; weights in place ..." or "xnnpack qd8-f32-qb4w;
+  // packed weights mapped m.linnet.xnnpack (...)"), the bytes of packed weights XNNPACK
+  // holds, the weight bytes one decode step reads (packed copies where XNNPACK runs, the
+  // bundle's own bytes elsewhere), and the wall time spent inside the linear layers since
+  // creation or the last reset_speed_counters().
   std::string linear_backend_description() const;
   const char* kernel_set_name() const;  // non-linear kernels: "neon", "vector" or "reference"
   std::size_t packed_weight_bytes() const;
-  std::uint64_t xnnpack_busy_ns() const;
+  std::size_t linear_weight_bytes_per_token() const;
+  std::uint64_t linear_busy_ns() const;
   void reset_speed_counters();
 
   // Tests only: set before forward(); an empty function removes it.

@@ -120,7 +120,7 @@ TEST_F(ExecutorTest, NoHeapAllocationOnTheTokenPath) {
   };
   std::vector<Config> configs(4);
   configs[0].name = "reference kernels";
-  configs[0].options.use_xnnpack = false;
+  configs[0].options.linear = LinearImpl::kReference;
   configs[0].options.reference_kernels = true;
   configs[0].options.kv_cache = KvCacheType::kF32;
   configs[1].name = "default, 1 thread";

@@ -51,6 +51,21 @@ std::optional<KvCacheType> parse_kv_cache_type(std::string_view name) {
   return std::nullopt;
 }
 
+const char* linear_impl_name(LinearImpl impl) {
+  switch (impl) {
+    case LinearImpl::kLinnet: return "linnet";
+    case LinearImpl::kXnnpack: return "xnnpack";
+    case LinearImpl::kReference: return "reference";
+  }
+  return "?";
+}
+
+std::optional<LinearImpl> parse_linear_impl(std::string_view name) {
+  for (LinearImpl i : {LinearImpl::kLinnet, LinearImpl::kXnnpack, LinearImpl::kReference})
+    if (name == linear_impl_name(i)) return i;
+  return std::nullopt;
+}
+
 std::size_t kv_cache_element_bytes(KvCacheType type) {
   switch (type) {
     case KvCacheType::kF16: return 2;

@@ -25,6 +25,18 @@ namespace linnet {
 enum class KvCacheType : std::uint8_t { kF16 = 0, kInt8 = 1, kF32 = 2 };
 
 const char* kv_cache_type_name(KvCacheType type);  // "f16", "int8", "f32"
+
+// Who runs the linear layers (kernels/linear.h).
+//   kLinnet:    Linnet's own kernels for the tiled quantized weights (Q8T, Q4T, Q6T: in
+//               place from the bundle, kernels/qlinear/); XNNPACK for the rest (f32, f16, the
+//               untiled Q8/Q4 of schema-1 bundles). The default: the faster on every
+//               bundle measured (docs/benchmarks.md).
+//   kXnnpack:   XNNPACK wherever it has an operator (tiled Q8T/Q4T are rewritten into its
+//               layouts and packed at load); Linnet's kernels only where it has none (Q6T).
+//   kReference: the reference kernels everywhere (dequantizing on the fly; slow).
+enum class LinearImpl : std::uint8_t { kLinnet = 0, kXnnpack = 1, kReference = 2 };
+const char* linear_impl_name(LinearImpl impl);  // "linnet", "xnnpack", "reference"
+std::optional<LinearImpl> parse_linear_impl(std::string_view name);
 std::optional<KvCacheType> parse_kv_cache_type(std::string_view name);
 // Bytes of one cached value (4, 2 or 1), and of one cached row of head_dim values with its
 // scale (int8: + 4).
@@ -39,12 +51,13 @@ struct ExecutorOptions {
   // micro-batch is chunked by 64. Results do not depend on it beyond float32 rounding.
   int batch_tokens = 128;
 
-  // Speed (kernels/xnnpack): linear layers run on XNNPACK where the weight's dtype allows
-  // (F32, F16, Q8, Q4), sharing one thread pool of `threads` with Linnet's kernels; the
-  // reference kernels run otherwise. XNNPACK's packed weights go to `packed_weights_cache`
-  // (a file, usually "<bundle>.xnnpack": packed on the first load, mapped on later ones;
-  // empty: packed in memory), keyed by `weights_identity` (the bundle's content SHA-256).
-  bool use_xnnpack = true;
+  // Speed: who runs the linear layers (LinearImpl above), on one thread pool of `threads`
+  // shared with Linnet's other kernels. When XNNPACK runs the bulk of the weights (kXnnpack,
+  // or a bundle without tiled weights) its packed weights go to `packed_weights_cache` (a
+  // file, usually "<bundle>.xnnpack": packed on the first load, mapped on later ones;
+  // empty: packed in memory), keyed by `weights_identity` (the bundle's content SHA-256);
+  // the few weights XNNPACK runs beside Linnet's kernels (f32 gate inputs) pack in memory.
+  LinearImpl linear = LinearImpl::kLinnet;
   // The KV cache's element type: f16 by default (half the memory and half the bytes a decode
   // step reads from it); int8 halves both again at long contexts.
   KvCacheType kv_cache = KvCacheType::kF16;

@@ -56,7 +56,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
       max_positions > 0 ? std::min(options.context_length, max_positions) : options.context_length;
   executor_options.threads = options.threads;
   executor_options.batch_tokens = options.batch_tokens;
-  executor_options.use_xnnpack = options.use_xnnpack;
+  executor_options.linear = options.linear;
   executor_options.kv_cache = options.kv_cache;
   executor_options.packed_weights_cache = options.packed_weights_cache;
   executor_options.weights_identity = model.bundle().content_sha256_hex();

@@ -37,7 +37,7 @@ struct SessionOptions {
   int context_length = 4096;  // capped by the model's max_position_embeddings
   int threads = 1;
   int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
-  bool use_xnnpack = true;    // linear layers on XNNPACK (ExecutorOptions::use_xnnpack)
+  LinearImpl linear = LinearImpl::kLinnet;  // who runs the linear layers (ExecutorOptions::linear)
   KvCacheType kv_cache = KvCacheType::kF16;  // ExecutorOptions::kv_cache
   // XNNPACK's packed weights in this file (usually "<bundle>.xnnpack"), keyed by the
   // bundle's SHA-256; empty: packed in memory.

@@ -22,7 +22,7 @@ Executor make_executor(const ModelWeights& weights, int context, ExecutorOptions
 
 ExecutorOptions reference_path_options() {
   ExecutorOptions o;
-  o.use_xnnpack = false;
+  o.linear = LinearImpl::kReference;
   o.reference_kernels = true;
   o.kv_cache = KvCacheType::kF32;
   return o;

@@ -22,6 +22,8 @@
 #include <random>
 #include <vector>
 
+#include "kernels/xnnpack/xnn_linear.h"
+
 namespace {
 
 constexpr uint8_t kKernelZeroPoint = 8;
@@ -122,7 +124,19 @@ class XnnpackFullyConnected : public ::testing::TestWithParam<FcShape> {
   static void SetUpTestSuite() { ASSERT_EQ(xnn_initialize(/*allocator=*/nullptr), xnn_status_success); }
 };
 
+// XNNPACK 2024-11's 4-bit kernels are wrong on some CPUs (a Sapphire Rapids with
+// AVX512-VNNI: errors the size of the outputs, and different with a thread pool). Linnet
+// checks at load and then leaves 4-bit weights to its own kernels
+// (XnnLinearBackend::four_bit_kernels_agree; q4_layout_test checks that the check is right).
+// On such a CPU these two tests have nothing to say about Linnet and are skipped.
+bool four_bit_kernels_trusted() {
+  static const bool trusted = linnet::kernels::xnnpack_four_bit_agrees_with_reference(nullptr);
+  return trusted;
+}
+
 TEST_P(XnnpackFullyConnected, Qd8F32Qc4wMatchesNaiveLoop) {
+  if (!four_bit_kernels_trusted())
+    GTEST_SKIP() << "XNNPACK's 4-bit kernels disagree with the reference on this CPU; Linnet does not use them here";
   const FcProblem p(GetParam(), /*seed=*/1234);
   const FcShape s = p.shape;
   QuantizedInput q;
@@ -164,6 +178,8 @@ TEST_P(XnnpackFullyConnected, Qd8F32Qc4wMatchesNaiveLoop) {
 }
 
 TEST_P(XnnpackFullyConnected, ThreadpoolGivesTheSameResult) {
+  if (!four_bit_kernels_trusted())
+    GTEST_SKIP() << "XNNPACK's 4-bit kernels disagree with the reference on this CPU; Linnet does not use them here";
   const FcProblem p(GetParam(), /*seed=*/99);
   QuantizedInput q1;
   QuantizedInput q2;

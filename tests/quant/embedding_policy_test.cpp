@@ -12,6 +12,7 @@
 
 #include "bundle/bundle.h"
 #include "converter/lib/convert.h"
+#include "kernels/qlinear/tiled_pack.h"
 #include "converter/lib/test_checkpoint.h"
 #include "tests/golden/golden_checks.h"
 #include "tests/golden/golden_util.h"
@@ -52,6 +53,12 @@ Measured measure(QuantMode linear, std::optional<QuantMode> embed, const TempDir
     case DType::kQ4:
       table = dequantize_q4(bytes(e.data, e.data_bytes), bytes(e.scales, e.scales_bytes), e.rows(), e.cols(), e.block_size);
       break;
+    case DType::kQ8T:
+    case DType::kQ4T:
+    case DType::kQ6T:
+      table.resize(static_cast<std::size_t>(e.elements()));
+      for (std::int64_t n = 0; n < e.rows(); ++n) kernels::dequantize_tiled_row(e, n, table.data() + n * e.cols());
+      break;
     default: ADD_FAILURE() << "embedding dtype";
   }
   const std::vector<float> hidden = ref->floats("prompt0.hidden.8");  // after the final norm
@@ -82,21 +89,24 @@ void print(const char* label, const Measured& m) {
   std::printf("%s", m.model.summary("  whole model").c_str());
 }
 
-TEST(EmbeddingPolicy, Q8EmbeddingIsCloserThanQ4UnderQ4LinearLayers) {
+TEST(EmbeddingPolicy, Q6EmbeddingIsCloseToQ8AndCloserThanQ4UnderQ4LinearLayers) {
   TempDir tmp;
   const Measured f32 = measure(QuantMode::kQ4, QuantMode::kF32, tmp);
   const Measured q8 = measure(QuantMode::kQ4, QuantMode::kQ8, tmp);
+  const Measured q6 = measure(QuantMode::kQ4, QuantMode::kQ6, tmp);
   const Measured q4 = measure(QuantMode::kQ4, QuantMode::kQ4, tmp);
   print("q4 linear, f32 embedding", f32);
-  print("q4 linear, q8 embedding (policy)", q8);
-  print("q4 linear, q4 embedding", q4);
-  // Head only: q8 is close to exact, q4 is clearly worse.
-  EXPECT_LT(q8.head_only.kl_sum, q4.head_only.kl_sum);
-  EXPECT_LT(q8.head_only.max_abs, q4.head_only.max_abs);
-  EXPECT_EQ(q8.head_only.argmax_matches, q8.head_only.rows);
-  // Whole model: the q8 embedding costs little against f32, less than q4.
-  EXPECT_LT(q8.model.prompts.kl_sum, q4.model.prompts.kl_sum);
-  EXPECT_LT(q8.model.long_one.kl_sum, q4.model.long_one.kl_sum);
+  print("q4 linear, q8t embedding", q8);
+  print("q4 linear, q6t embedding (policy)", q6);
+  print("q4 linear, q4t embedding", q4);
+  // Head only: each step down in bits costs accuracy; q6 keeps every argmax.
+  EXPECT_LT(q8.head_only.kl_sum, q6.head_only.kl_sum);
+  EXPECT_LT(q6.head_only.kl_sum, q4.head_only.kl_sum);
+  EXPECT_LT(q6.head_only.max_abs, q4.head_only.max_abs);
+  EXPECT_EQ(q6.head_only.argmax_matches, q6.head_only.rows);
+  // Whole model: the q6 embedding is closer than q4 over the prompts and the long context.
+  EXPECT_LT(q6.model.prompts.kl_sum, q4.model.prompts.kl_sum);
+  EXPECT_LT(q6.model.long_one.kl_sum, q4.model.long_one.kl_sum);
 }
 
 }  // namespace
