@@ -104,10 +104,51 @@ for delay in $delays; do
     outcome="the script had finished: v$v installed"
   fi
   log "kill -9 script +${delay}s (store phase '$phase'): swupdate exit $rc, $outcome; store loads"
-  [ ! -e "$W/stage/model.lnu" ] && [ ! -e "$W/stage/work" ] || fail "v$v: the staged update or the work directory was left behind"
+  [ ! -e "$W/stage/model.lnu" ] || fail "v$v: the staged update was left behind"
+  [ "$rc" -eq 0 ] || [ ! -e "$W/stage/work" ] || fail "v$v: postfailure left the work directory behind"
   v=$((v + 1))
 done
 swu "$v" "$W/b/tiny-$v.swu"
 install_ "$W/b/tiny-$v.swu" > "$W/final.log" 2>&1 || { fail "a normal install after the kills failed"; grep -v TRACE "$W/final.log" | tail -n 20; }
 expect_active "$(sha_of_version "$v")" "v$v after the kills"
+
+# 5. The work directory of that successful update is still there. A later update that
+#    fails before this script's postinst must not "restore" from it: (a) a byte of
+#    model.lnu changed inside the .swu (SWUpdate refuses the image before any script);
+#    (b) a .swu whose second script fails at preinst, after which SWUpdate calls every
+#    script with postfailure, ours included (its work directory names another run).
+[ -d "$W/stage/work" ] && log "ok: the successful update's work directory is there" || fail "no work directory after the success"
+last=$v
+v=$((v + 1))
+swu "$v" "$W/b/tiny-$v.swu"
+size=$(stat -c %s "$W/b/tiny-$v.swu")
+printf '\xff' | dd of="$W/b/tiny-$v.swu" bs=1 seek=$((size / 2)) conv=notrunc status=none
+if install_ "$W/b/tiny-$v.swu" > "$W/corrupt.log" 2>&1; then fail "a .swu with a changed byte was installed"; else log "ok: the changed .swu was refused"; fi
+[ "$(kv active_version)" = "$last" ] && log "ok: v$last is still active" || fail "v$(kv active_version) is active after the refused .swu, not v$last"
+v=$((v + 1))
+d=$W/b/two-scripts
+rm -rf "$d"
+mkdir -p "$d"
+sign_update "$v" "$d/model.lnu"
+cp "$BOARDS/swupdate/linnet-swupdate.sh" "$d/"
+# shellcheck disable=SC2016  # the script's own $1
+printf '#!/bin/sh\n[ "$1" = preinst ] && { echo "failing at preinst" >&2; exit 1; }\nexit 0\n' > "$d/fail.sh"
+cat > "$d/sw-description" <<DESC
+software = {
+  version = "$v";
+  hardware-compatibility = [ "1.0" ];
+  reboot = false;
+  files: ( { filename = "model.lnu"; path = "$W/stage/model.lnu"; sha256 = "$(bundle_sha "$d/model.lnu")"; } );
+  scripts: ( { filename = "linnet-swupdate.sh"; type = "shellscript"; sha256 = "$(bundle_sha "$d/linnet-swupdate.sh")"; },
+             { filename = "fail.sh"; type = "shellscript"; sha256 = "$(bundle_sha "$d/fail.sh")"; } );
+}
+DESC
+openssl cms -sign -in "$d/sw-description" -out "$d/sw-description.sig" -signer "$W/vendor.pem" -inkey "$W/vendor.key" \
+  -outform DER -nosmimecap -binary || die "openssl cms failed"
+(cd "$d" && printf '%s\n' sw-description sw-description.sig model.lnu linnet-swupdate.sh fail.sh | cpio -o -H crc --quiet) > "$W/b/two.swu"
+if install_ "$W/b/two.swu" > "$W/two.log" 2>&1; then fail "the .swu whose script fails was installed"; else log "ok: the .swu whose script fails at preinst failed"; fi
+expect_in "$W/two.log" "failing at preinst" "SWUpdate ran the failing preinst"
+expect_in "$W/two.log" "last error:" "SWUpdate called our script with postfailure (it logged the store)"
+[ "$(kv active_version)" = "$last" ] && log "ok: v$last is still active (the old work directory was not used)" || fail "v$(kv active_version) is active, not v$last"
+grep -q "rolling back" "$W/two.log" && fail "postfailure rolled back an earlier update"
 finish
