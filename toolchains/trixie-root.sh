@@ -68,6 +68,13 @@ packages_cross=(
   libflatbuffers-dev:arm64 libmbedtls-dev:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64
   libstdc++-14-dev:arm64
 )
+# Fleet managers whose real clients the `fleet` tests drive (tests/fleet/, docs/fleet.md):
+# Mender's client and artifact tool, RAUC, SWUpdate, and what building their update
+# containers needs (squashfs for .raucb, cpio for .swu, openssl for the signing keys).
+packages_fleet=(
+  mender-client mender-artifact rauc swupdate
+  squashfs-tools cpio openssl
+)
 
 case "${1:-}" in
   setup) setup ;;
@@ -104,9 +111,9 @@ native_mode() {
 # The packages this host needs in native mode: no cross tools on an arm64 host.
 native_package_list() {
   if [ "$(dpkg --print-architecture 2>/dev/null)" = arm64 ]; then
-    printf '%s\n' "${packages_native[@]}"
+    printf '%s\n' "${packages_native[@]}" "${packages_fleet[@]}"
   else
-    printf '%s\n' "${packages_native[@]}" "${packages_cross[@]}"
+    printf '%s\n' "${packages_native[@]}" "${packages_fleet[@]}" "${packages_cross[@]}"
   fi
 }
 

@@ -2,15 +2,22 @@
 // (docs/ota.md). The serial server drives the same agent through `linnet serve
 // --store DIR --pubkey vendor.pub`.
 //
-//   linnet ota install update.lnu --store DIR --pubkey vendor.pub [--json]
-//   linnet ota status --store DIR [--json]
-//   linnet ota rollback --store DIR --pubkey vendor.pub [--json]
-//   linnet ota check --store DIR --pubkey vendor.pub [--json]
+//   linnet ota install update.lnu --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
+//   linnet ota status --store DIR [--json | --kv]
+//   linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
+//   linnet ota check --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
+//
+// --wait: when another agent holds the store's lock (a `linnet serve` in the middle of
+// an OTA call, another install), retry for up to SECONDS instead of failing at once.
+// The fleet managers' handlers (boards/fleet/, docs/fleet.md) use it.
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/session_setup.h"
 #include "ota/bundle_trial.h"
 #include "ota/ota_agent.h"
 #include "ota/session_self_test.h"
@@ -19,10 +26,11 @@ namespace linnet::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: linnet ota install <update.lnu> --store DIR --pubkey vendor.pub [--json]\n"
-    "       linnet ota status --store DIR [--json]\n"
-    "       linnet ota rollback --store DIR --pubkey vendor.pub [--json]\n"
-    "       linnet ota check --store DIR --pubkey vendor.pub [--json]   (recover, verify, fall back if needed)\n";
+    "usage: linnet ota install <update.lnu> --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]\n"
+    "       linnet ota status --store DIR [--json | --kv]\n"
+    "       linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]\n"
+    "       linnet ota check --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]   (recover, verify, fall back if needed)\n"
+    "  --wait SECONDS: retry while another linnet process holds the store's lock\n";
 
 struct OtaArgs {
   std::string action;
@@ -30,6 +38,8 @@ struct OtaArgs {
   std::string store;
   std::string pubkey;
   bool json = false;
+  bool kv = false;  // status only
+  int wait_seconds = 0;
 };
 
 nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
@@ -59,6 +69,7 @@ nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
     out["active_slot"] = ota::slot_name(s.active_slot);
     out["active_model"] = a.model_name;
     out["active_version"] = a.version;
+    out["active_bundle_sha256"] = to_hex(a.bundle_sha256);
   }
   if (s.phase == ota::Phase::kReceiving && s.target_slot != ota::kNoSlot) {
     const ota::SlotRecord& t = s.slots[static_cast<std::size_t>(s.target_slot)];
@@ -92,6 +103,39 @@ void print_state(const std::string& store, const ota::StoreState& s) {
   std::printf("last error: %s\n", s.last_error.empty() ? "none" : s.last_error.c_str());
 }
 
+// `status --kv`: the --json fields as `key=value` lines (values on one line), for
+// shell scripts on devices without a JSON parser (boards/fleet/: the fleet managers'
+// handlers and Mender's inventory script).
+void print_state_kv(const std::string& store, const ota::StoreState& s) {
+  auto one_line = [](std::string v) {
+    for (char& c : v) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return v;
+  };
+  std::printf("store=%s\nphase=%s\n", one_line(store).c_str(), std::string(ota::phase_name(s.phase)).c_str());
+  if (s.active_slot != ota::kNoSlot) {
+    const ota::SlotRecord& a = s.slots[static_cast<std::size_t>(s.active_slot)];
+    std::printf("active_slot=%s\nactive_model=%s\nactive_version=%llu\nactive_bundle_sha256=%s\n",
+                std::string(ota::slot_name(s.active_slot)).c_str(), a.model_name.c_str(),
+                static_cast<unsigned long long>(a.version), to_hex(a.bundle_sha256).c_str());
+  } else {
+    std::printf("active_slot=\nactive_model=\nactive_version=\nactive_bundle_sha256=\n");
+  }
+  for (int i = 0; i < ota::kSlotCount; ++i) {
+    const ota::SlotRecord& r = s.slots[static_cast<std::size_t>(i)];
+    const std::string n(ota::slot_name(i));
+    std::printf("slot_%s_status=%s\n", n.c_str(), std::string(ota::slot_status_name(r.status)).c_str());
+    if (r.status != ota::SlotStatus::kEmpty) {
+      std::printf("slot_%s_model=%s\nslot_%s_version=%llu\nslot_%s_bundle_sha256=%s\n", n.c_str(),
+                  r.model_name.c_str(), n.c_str(), static_cast<unsigned long long>(r.version), n.c_str(),
+                  to_hex(r.bundle_sha256).c_str());
+    }
+  }
+  std::printf("version_floor=%llu\nlast_error=%s\n", static_cast<unsigned long long>(s.version_floor),
+              one_line(s.last_error).c_str());
+}
+
 int fail(const OtaArgs& a, const Error& e, const ota::StoreState* state) {
   if (a.json) {
     nlohmann::json out = {{"ok", false}, {"error", e.message()}, {"code", error_code_name(e.code())}};
@@ -103,15 +147,30 @@ int fail(const OtaArgs& a, const Error& e, const ota::StoreState* state) {
 }
 
 Result<ota::OtaAgent> open_agent(const OtaArgs& a) {
-  auto key = ota::PublicKey::load(a.pubkey);
-  if (!key.ok()) return std::move(key).error();
   ota::AgentOptions options;
   options.store_dir = a.store;
   options.trial_loader = ota::trial_load_bundle;
   options.self_test = [](const std::string& bundle_path, const ota::SelfTest& test) {
     return ota::run_session_self_test(bundle_path, test);
   };
-  return ota::OtaAgent::open(std::move(options), std::move(key).value());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
+  bool told = false;
+  for (;;) {
+    auto key = ota::PublicKey::load(a.pubkey);
+    if (!key.ok()) return std::move(key).error();
+    auto agent = ota::OtaAgent::open(options, std::move(key).value());
+    // kFailedPrecondition from open: another process holds the store's lock.
+    if (agent.ok() || agent.error().code() != ErrorCode::kFailedPrecondition ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return agent;
+    }
+    if (!told) {
+      std::fprintf(stderr, "linnet ota %s: %s; waiting up to %d s\n", a.action.c_str(),
+                   agent.error().message().c_str(), a.wait_seconds);
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 int report_active(const OtaArgs& a, const char* verb, const ota::ActiveModel& m, const ota::OtaAgent& agent) {
@@ -144,6 +203,13 @@ int run_ota(Args args) {
       a.pubkey = std::string(args[++i]);
     } else if (s == "--json") {
       a.json = true;
+    } else if (s == "--kv") {
+      a.kv = true;
+    } else if (s == "--wait" && has_value) {
+      if (!parse_int(args[++i], a.wait_seconds) || a.wait_seconds < 0) {
+        std::fputs(kUsage, stderr);
+        return 2;
+      }
     } else if (a.action.empty() && !s.empty() && s[0] != '-') {
       a.action = std::string(s);
     } else if (a.action == "install" && a.update_path.empty() && !s.empty() && s[0] != '-') {
@@ -160,11 +226,17 @@ int run_ota(Args args) {
     return 2;
   }
 
+  if (a.kv && (a.action != "status" || a.json)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
   if (a.action == "status") {
     auto state = ota::OtaAgent::read_state(a.store);
     if (!state.ok()) return fail(a, state.error(), nullptr);
     if (a.json) {
       std::printf("%s\n", state_json(a.store, *state).dump(2).c_str());
+    } else if (a.kv) {
+      print_state_kv(a.store, *state);
     } else {
       print_state(a.store, *state);
     }

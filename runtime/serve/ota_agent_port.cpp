@@ -1,5 +1,7 @@
 #include "serve/ota_agent_port.h"
 
+#include <utility>
+
 namespace linnet::serve {
 namespace {
 
@@ -18,13 +20,55 @@ OtaPhase to_phase(ota::Phase phase) {
 }  // namespace
 
 OtaAgentPort::OtaAgentPort(ota::OtaAgent& agent, CommitHook on_commit)
-    : agent_(agent), on_commit_(std::move(on_commit)) {
+    : borrowed_(&agent), on_commit_(std::move(on_commit)) {
   std::lock_guard lock(agent_mutex_);
-  refresh_snapshot();
+  refresh_snapshot(agent.state());
 }
 
-void OtaAgentPort::refresh_snapshot() {
-  const ota::StoreState& state = agent_.state();
+OtaAgentPort::OtaAgentPort(std::string store_dir, AgentOpener open_agent, CommitHook on_commit)
+    : store_dir_(std::move(store_dir)), open_agent_(std::move(open_agent)), on_commit_(std::move(on_commit)) {
+  std::lock_guard lock(agent_mutex_);
+  refresh_from_record();
+}
+
+template <typename Call>
+auto OtaAgentPort::with_agent(Call&& call) -> decltype(call(std::declval<ota::OtaAgent&>())) {
+  if (borrowed_ != nullptr) {
+    auto r = call(*borrowed_);
+    refresh_snapshot(borrowed_->state());
+    return r;
+  }
+  auto agent = open_agent_();
+  if (!agent.ok()) {
+    // Typically another agent holds the store's lock (a fleet manager's install).
+    refresh_from_record();
+    return std::move(agent).error();
+  }
+  auto r = call(*agent);
+  refresh_snapshot(agent->state());
+  return r;  // the agent closes here, which frees the store's lock
+}
+
+void OtaAgentPort::refresh() {
+  std::lock_guard lock(agent_mutex_);
+  if (borrowed_ != nullptr) {
+    refresh_snapshot(borrowed_->state());
+  } else {
+    refresh_from_record();
+  }
+}
+
+void OtaAgentPort::refresh_from_record() {
+  auto state = ota::OtaAgent::read_state(store_dir_);
+  if (state.ok()) {
+    refresh_snapshot(*state);
+    return;
+  }
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_.last_error = "cannot read the store's state: " + state.error().message();
+}
+
+void OtaAgentPort::refresh_snapshot(const ota::StoreState& state) {
   OtaStatus s;
   s.phase = to_phase(state.phase);
   if (state.phase == ota::Phase::kReceiving) {
@@ -33,9 +77,10 @@ void OtaAgentPort::refresh_snapshot() {
       s.total_bytes = state.slots[static_cast<std::size_t>(state.target_slot)].bundle_size;
     }
   }
-  if (const auto active = agent_.active()) {
-    s.active_model = active->model_name;
-    s.active_version = active->version;
+  if (state.active_slot >= 0 && state.active_slot < ota::kSlotCount) {
+    const ota::SlotRecord& active = state.slots[static_cast<std::size_t>(state.active_slot)];
+    s.active_model = active.model_name;
+    s.active_version = active.version;
   }
   s.last_error = state.last_error;
   std::lock_guard lock(snapshot_mutex_);
@@ -44,8 +89,7 @@ void OtaAgentPort::refresh_snapshot() {
 
 Result<OtaBeginResult> OtaAgentPort::begin(std::span<const std::uint8_t> head) {
   std::lock_guard lock(agent_mutex_);
-  auto progress = agent_.begin(head);
-  refresh_snapshot();
+  auto progress = with_agent([&](ota::OtaAgent& agent) { return agent.begin(head); });
   if (!progress.ok()) return std::move(progress).error();
   OtaBeginResult r;
   r.total_bytes = progress->bundle_size;
@@ -58,8 +102,7 @@ Result<OtaBeginResult> OtaAgentPort::begin(std::span<const std::uint8_t> head) {
 
 Result<std::uint64_t> OtaAgentPort::chunk(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
   std::lock_guard lock(agent_mutex_);
-  auto progress = agent_.write_chunk(offset, bytes);
-  refresh_snapshot();
+  auto progress = with_agent([&](ota::OtaAgent& agent) { return agent.write_chunk(offset, bytes); });
   if (!progress.ok()) return std::move(progress).error();
   return progress->received;
 }
@@ -70,8 +113,7 @@ Result<OtaCommitResult> OtaAgentPort::commit() {
     std::lock_guard snap(snapshot_mutex_);
     snapshot_.phase = OtaPhase::kVerifying;
   }
-  auto active = agent_.commit();
-  refresh_snapshot();
+  auto active = with_agent([](ota::OtaAgent& agent) { return agent.commit(); });
   if (!active.ok()) return std::move(active).error();
   if (on_commit_) {
     Status switched = on_commit_(*active);
@@ -86,9 +128,7 @@ Result<OtaCommitResult> OtaAgentPort::commit() {
 
 Status OtaAgentPort::abort() {
   std::lock_guard lock(agent_mutex_);
-  Status s = agent_.abort_transfer("aborted by the serial client");
-  refresh_snapshot();
-  return s;
+  return with_agent([](ota::OtaAgent& agent) { return agent.abort_transfer("aborted by the serial client"); });
 }
 
 OtaStatus OtaAgentPort::status() const {

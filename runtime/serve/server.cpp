@@ -105,6 +105,14 @@ void Server::stop() {
   [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void Server::request_reload() {
+  {
+    std::lock_guard lock(mutex_);
+    reload_pending_ = true;
+  }
+  work_cv_.notify_one();
+}
+
 ServerCounters Server::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;
@@ -504,8 +512,14 @@ void Server::worker_loop() {
     Job job;
     {
       std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [&] { return worker_exit_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // worker_exit_
+      work_cv_.wait(lock, [&] { return worker_exit_ || !queue_.empty() || reload_pending_; });
+      if (worker_exit_ && queue_.empty()) return;
+      if (reload_pending_ && !worker_exit_) {
+        reload_pending_ = false;
+        lock.unlock();
+        if (options_.on_reload) options_.on_reload();
+        continue;
+      }
       job = std::move(queue_.front());
       queue_.pop_front();
       running_ = Running{job.request.id, command_name(job.request.command), Clock::now(), job.cancel};

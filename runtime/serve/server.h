@@ -52,6 +52,10 @@ struct ServerOptions {
   // Optional hooks (called on the reader thread): the link is open; a diagnostic.
   std::function<void(const std::string& link_name)> on_link_open;
   std::function<void(std::string_view message)> log;
+  // Optional: run on the worker thread, between requests, after request_reload() (e.g.
+  // another agent committed an update to the store: switch to it). The link and its
+  // session stay up; requests that arrive meanwhile wait in the queue.
+  std::function<void()> on_reload;
 };
 
 using LinkOpener = std::function<Result<Link>()>;
@@ -79,6 +83,11 @@ class Server {
 
   // Thread-safe; run() returns soon after (the running request is cancelled).
   void stop();
+
+  // Thread-safe: the worker runs options.on_reload once the running request (if any)
+  // has finished, before the next queued one. Requests made while one is pending
+  // collapse into it.
+  void request_reload();
 
   ServerCounters counters() const;
 
@@ -146,6 +155,7 @@ class Server {
   std::deque<Job> queue_;
   std::optional<Running> running_;
   bool worker_exit_ = false;
+  bool reload_pending_ = false;
   ServerCounters counters_;
 
   std::thread worker_;

@@ -1,6 +1,8 @@
 // The server through a pseudo-terminal pair, command by command, with the fake backend.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "serve/base64.h"
 #include "serve/crc32.h"
 #include "serve/testing/pty_client.h"
@@ -220,6 +222,45 @@ TEST(Server, StatusIsAnsweredDuringAGenerationAndQueuedRequestsCanBeCancelled) {
   auto g3 = s.client().await(3);
   EXPECT_EQ(g3.final["result"]["stop_reason"], "max_tokens");
   EXPECT_EQ(s.backend().classify_calls(), 0);
+}
+
+// request_reload() (what `linnet serve` calls when another agent changed the OTA store,
+// or on SIGHUP): the hook runs once on the worker, after the running request and before
+// the queued one, and the link and its requests go on.
+TEST(Server, AReloadRunsBetweenRequestsOnceAndTheLinkStaysUp) {
+  auto config = fast_config();
+  config.backend.token_delay = 20ms;
+  std::atomic<int> reloads{0};
+  std::atomic<int> generations_seen_by_reload{-1};
+  std::atomic<FakeBackend*> backend{nullptr};
+  config.options.on_reload = [&] {
+    ++reloads;
+    generations_seen_by_reload = backend.load()->generate_calls();
+  };
+  PtyServer s(config);
+  backend = &s.backend();
+  s.client().send_json(request("g1", "generate", {{"prompt", "long"}, {"max_tokens", 10}}));
+  for (;;) {  // g1 is running once its first token arrives
+    auto j = s.client().next_json();
+    ASSERT_TRUE(j.has_value());
+    if ((*j)["id"] == "g1" && j->contains("event")) break;
+  }
+  s.client().send_json(request("g2", "generate", {{"prompt", "x"}, {"max_tokens", 2}}));
+  for (;;) {  // g2 waits behind g1
+    auto j = s.client().next_json();
+    ASSERT_TRUE(j.has_value());
+    if ((*j)["id"] == "g2" && j->value("event", "") == "queued") break;
+  }
+  s.server().request_reload();
+  s.server().request_reload();  // a second request while one is pending folds into it
+  auto g1 = s.client().await("g1");
+  auto g2 = s.client().await("g2");
+  ASSERT_EQ(g1.final["ok"], true) << g1.final.dump();
+  ASSERT_EQ(g2.final["ok"], true) << g2.final.dump();
+  EXPECT_EQ(reloads.load(), 1);
+  EXPECT_EQ(generations_seen_by_reload.load(), 1) << "the reload ran after g1 and before g2";
+  EXPECT_EQ(call(s, request(3, "ping"))["ok"], true);
+  EXPECT_EQ(s.server().counters().link_losses, 0u);
 }
 
 TEST(Server, AFullQueueAnswersBusyAndIdsInUseAreRefused) {
