@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "converter/lib/safetensors.h"
+#include "tests/golden/golden_util.h"
 
 namespace linnet::testing {
 namespace {
@@ -78,7 +79,7 @@ class Builder {
 
 }  // namespace
 
-std::string tiny_model_dir() { return std::string(LINNET_SHARED_DIR) + "/models/qwen35-tiny-a"; }
+std::string tiny_model_dir() { return kTinyA.dir(); }
 
 Result<std::unique_ptr<CheckpointWeights>> load_checkpoint_f32(const std::string& dir) {
   auto out = std::make_unique<CheckpointWeights>();

@@ -1,4 +1,4 @@
-// The golden checks against qwen35-tiny-a's reference outputs, for any ModelWeights
+// The golden checks against a reference model's outputs (../shared/models), for any ModelWeights
 // (checkpoint converted in memory, or a bundle of any dtype). Each returns what it
 // measured; the tests decide which bounds apply to which dtype.
 #pragma once
@@ -12,13 +12,30 @@
 
 namespace linnet::testing {
 
+// Which cases run_golden runs. The long prompt is most of the time (tiny-c's 1100 tokens,
+// twice, cost minutes of CPU under qemu); slow targets run a subset.
+struct GoldenCases {
+  bool prompts = true;       // every prompt in one prefill
+  bool greedy = true;        // the greedy generations, prefill then decode
+  bool long_prefill = true;  // the long prompt in one forward
+  bool long_decode = true;   // the long prompt but 64 in one forward, then 64 decode steps
+};
+
 struct GoldenMeasures {
-  LogitsComparison prompts;     // every position of the 4 prompts (one prefill each)
-  LogitsComparison greedy;      // step logits of the 2 greedy generations (decode path)
+  GoldenCases cases;            // what was run
+  LogitsComparison prompts;     // every position of every prompt (one prefill each)
+  LogitsComparison greedy;      // step logits of the greedy generations (decode path)
+  int generations = 0;
   bool greedy_identical = true;  // greedy token ids equal the reference's
-  LogitsComparison long_one;    // 700-token prefill, last 64 rows
-  LogitsComparison long_split;  // 636 prefill + 64 decode steps
+  int long_prompt_tokens = 0;   // 0 when neither long case was run
+  LogitsComparison long_one;    // long prompt in one prefill, last 64 rows
+  LogitsComparison long_split;  // long prompt but 64 in one prefill, then 64 decode steps
+  LogitsComparison all() const;  // every row above
   std::string summary(const std::string& label) const;
+  // One line to re-read the figures from a test log (grep "golden figures"):
+  // "golden figures <label>: prompts top1 <fraction> meanKL <nats> maxabs <logit> rows <n>
+  //  | all <the same over every row run> | greedy identical|DIFFER"
+  std::string figures_line(const std::string& label) const;
 };
 
 // Executor options of the two paths the golden tests run: the reference kernels (the
@@ -29,7 +46,7 @@ ExecutorOptions default_path_options();
 
 // Runs every case; gtest failures only for errors returned by the executor.
 GoldenMeasures run_golden(const ModelWeights& weights, const ReferenceOutputs& ref,
-                          const ExecutorOptions& options);
+                          const ExecutorOptions& options, GoldenCases cases = {});
 
 // Max abs difference of the hidden state after each stage of prompt 0 (stage 0 the
 // embeddings, l+1 after layer l; the last reference entry is after the final norm).

@@ -7,6 +7,24 @@
 
 namespace linnet::testing {
 
+// Counts from ../shared/models/README.md and reference.json.
+const GoldenModel kTinyA{.name = "qwen35-tiny-a",
+                         .param_name = "TinyA",
+                         .num_layers = 8,
+                         .prompt_count = 4,
+                         .prompt_rows = 40 + 43 + 29 + 48,
+                         .greedy_count = 2,
+                         .long_prompt_tokens = 700};
+const GoldenModel kTinyC{.name = "qwen35-tiny-c",
+                         .param_name = "TinyC",
+                         .num_layers = 4,
+                         .prompt_count = 3,
+                         .prompt_rows = 41 + 49 + 39,
+                         .greedy_count = 2,
+                         .long_prompt_tokens = 1100};
+
+std::string GoldenModel::dir() const { return std::string(LINNET_SHARED_DIR) + "/models/" + name; }
+
 Result<ReferenceOutputs> ReferenceOutputs::open(const std::string& model_dir) {
   auto file = LINNET_TRY(convert::SafetensorsFile::open(model_dir + "/reference.safetensors"));
   return ReferenceOutputs(std::move(file));

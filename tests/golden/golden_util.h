@@ -1,8 +1,10 @@
-// Shared pieces of the golden tests: the reference outputs of qwen35-tiny-a
-// (reference.safetensors, computed by Hugging Face transformers) and comparisons.
+// Shared pieces of the golden tests: the reference models of ../shared/models, their
+// reference outputs (reference.safetensors, computed by Hugging Face transformers) and
+// comparisons.
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +14,29 @@
 #include "model/executor.h"
 
 namespace linnet::testing {
+
+// A model of ../shared/models and the size of its reference cases as its README states them,
+// so that a reference file read short (a prompt or rows missing) fails the counts instead of
+// passing on fewer rows.
+struct GoldenModel {
+  const char* name;             // its directory under ../shared/models
+  const char* param_name;       // gtest parameter name: letters, digits and '_' only
+  int num_layers;               // hidden states: the embedding and one per layer
+  int prompt_count;             // prompt{i}: one prefill each
+  int prompt_rows;              // their positions, all compared
+  int greedy_count;             // gen{j}: greedy generations
+  int long_prompt_tokens;       // long.input_ids, of which the last 64 have reference logits
+  std::string dir() const;      // LINNET_SHARED_DIR/models/<name>
+};
+
+// D=128, head_dim 64, DeltaNet dk = dv = 32: small heads, 8 layers.
+extern const GoldenModel kTinyA;
+// The real models' per-head shapes: attention head_dim 256 (8 query / 2 KV heads), DeltaNet
+// dk = dv = 128 with 16 key / 32 value heads; D=256, 4 layers; an 1100-token long prompt.
+extern const GoldenModel kTinyC;
+
+// For gtest's parameter printing: the model's name, not the pointer.
+inline void PrintTo(const GoldenModel* model, std::ostream* os) { *os << model->name; }
 
 class ReferenceOutputs {
  public:
