@@ -197,22 +197,6 @@ class GoldenBundle : public ::testing::TestWithParam<GoldenParam> {
 
   static const Bundle* bundle(QuantMode mode) { return cache_->get(model(), mode); }
 
-  // Whether this path runs `mode`'s linear layers on XNNPACK's qd8-f32-qb4w kernels on an x86
-  // CPU with AVX512-VNNI: XNNPACK 2024-11 computes some batch sizes wrongly there (below).
-  static bool runs_xnnpack_qb4w_on_avx512_vnni(QuantMode mode) {
-#if defined(__x86_64__)
-    if (!__builtin_cpu_supports("avx512vnni")) return false;
-    const Bundle* b = bundle(mode);
-    if (b == nullptr) return false;
-    ExecutorOptions o = options();
-    o.context_length = 64;
-    auto executor = Executor::create(b->weights(), o);
-    return executor.ok() && executor->linear_backend_description().find("qd8-f32-qb4w") != std::string::npos;
-#else
-    (void)mode;
-    return false;
-#endif
-  }
 
   // Prints the summary and the one-line figures, and records them in the test's XML.
   static void report(const GoldenMeasures& m, const std::string& what) {
@@ -363,18 +347,10 @@ TEST_P(GoldenBundle, Q8KeepsGreedyGenerations) {
 }
 
 TEST_P(GoldenBundle, Q4AgreementMeasured) {
-  // Bug in XNNPACK 2024-11 (Debian's libxnnpack), not in Linnet: on an AVX512-VNNI CPU (the
-  // Xeon these tests ran on in Dec 2026) qd8-f32-qb4w returns wrong rows for some batch sizes:
-  // a forward of 2, 3, 16, 128 or 129 tokens gives inf/NaN logits, and every later position
-  // with it (1, 4, 7, 8, 32, 64 tokens stay finite). tiny-c measured there: prompts top1 0.92
-  // (single batches of 39-49 tokens), greedy decode 2/4 and long prompt 0/64, max abs inf.
-  // xnn_layout_test's Q4Layout.MatchesXnnpackQd8F32Qb4w fails on the same CPU (M=3 N=250
-  // K=1024: 0 for -0.78) and passes under qemu-x86_64 -cpu Haswell (the AVX2 kernels).
-  // tiny-a's case, not skipped, fails there the same way.
-  if (&model() == &kTinyC && runs_xnnpack_qb4w_on_avx512_vnni(QuantMode::kQ4)) {
-    GTEST_SKIP() << "XNNPACK 2024-11 qd8-f32-qb4w is wrong for some batch sizes on AVX512-VNNI "
-                    "(xnn_layout_test Q4Layout.MatchesXnnpackQd8F32Qb4w fails here)";
-  }
+  // XNNPACK 2024-11's qd8-f32-qb4w is wrong for some batch sizes on AVX512-VNNI CPUs (inf/NaN
+  // logits on the Xeon these tests ran on in Dec 2026); the XNNPACK backend detects it at load
+  // and leaves 4-bit weights to Linnet's kernels (XnnLinearBackend::four_bit_kernels_agree),
+  // and the default path runs the tiled q4 on Linnet's kernels anyway.
   const GoldenMeasures m = measure(QuantMode::kQ4, Check::kQ4);
   if (tolerances().q4_keeps_greedy_generations) {
     EXPECT_TRUE(m.greedy_identical);
