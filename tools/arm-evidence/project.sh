@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # project.sh - projected decode and prefill tokens/s on the boards (boards/*.board) from the
-# figures the other two scripts measure, by the method of docs/arm-evidence-draft.md:
+# figures the other two scripts measure, by the method of docs/arm-evidence.md:
 #
 #   decode  tok/s = min( bandwidth / bytes per token ,  cores x clock x IPC / decode insns )
 #   prefill tok/s =                                     cores x clock x IPC / prefill insns
