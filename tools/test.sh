@@ -20,7 +20,7 @@
 # Any of them with ":board" (e.g. rpi5:board) builds and runs only the tests labelled
 # "board": kernels, platform checks, executor, golden forward pass, the code that differs
 # between targets. The default set runs every test under the sanitizers, and the board
-# tests with each Pi's compiler flags and qemu CPU model: it takes about 22 minutes on
+# tests with each Pi's compiler flags and qemu CPU model: it takes about 25 minutes on
 # two cores, where every test in every configuration would take over 45.
 #
 # Root is needed on a non-trixie host (the build root uses debootstrap, chroot and mount
