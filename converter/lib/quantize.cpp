@@ -154,14 +154,7 @@ Quantized quantize_tiled(DType dtype, std::span<const float> w, std::int64_t row
 }
 
 std::vector<float> dequantize_tiled(const Quantized& q, DType dtype, std::int64_t rows, std::int64_t cols) {
-  TensorView v;
-  v.dtype = dtype;
-  v.rank = 2;
-  v.shape = {rows, cols, 1, 1};
-  v.data = q.data.data();
-  v.data_bytes = q.data.size();
-  v.scales = q.scales.data();
-  v.scales_bytes = q.scales.size();
+  const TensorView v = kernels::tiled_view(dtype, rows, cols, q.data, q.scales);
   std::vector<float> out(static_cast<std::size_t>(rows * cols));
   for (std::int64_t n = 0; n < rows; ++n) kernels::dequantize_tiled_row(v, n, out.data() + n * cols);
   return out;

@@ -15,15 +15,6 @@ namespace {
 constexpr int kBlock = static_cast<int>(kTileBlockK);
 constexpr int kRows = static_cast<int>(kTileRows);
 
-TensorView view_of(const TiledMatrix& w) {
-  TensorView v;
-  v.dtype = w.dtype;
-  v.rank = 2;
-  v.shape = {w.N, w.K, 1, 1};
-  v.data = w.codes;
-  v.scales = w.scales;
-  return v;
-}
 
 }  // namespace
 
@@ -51,7 +42,10 @@ void quantize_rows_ref(const float* x, std::size_t x_stride, int row_begin, int 
 
 void tiled_gemm_ref(const TiledMatrix& w, const QuantizedRows& x, std::int64_t tile_begin, std::int64_t tile_end,
                     float* y, std::size_t y_stride) {
-  const TensorView v = view_of(w);
+  // Element access through the layout's own reader (the scales' length is not needed).
+  const auto codes = std::span(w.codes, static_cast<std::size_t>(0));
+  const auto scales = std::span(static_cast<const std::uint8_t*>(w.scales), static_cast<std::size_t>(0));
+  const TensorView v = tiled_view(w.dtype, w.N, w.K, codes, scales);
   const int blocks = x.K / kBlock;
   for (std::int64_t n = tile_begin * kRows; n < std::min(w.N, tile_end * kRows); ++n) {
     for (int t = 0; t < x.rows; ++t) {

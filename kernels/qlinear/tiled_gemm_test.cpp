@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/tensor_layout.h"
 #include "kernels/linear.h"
 #include "kernels/qlinear/tiled_kernels.h"
 #include "kernels/qlinear/tiled_linear.h"
@@ -21,10 +20,10 @@ namespace {
 constexpr DType kTiledDTypes[] = {DType::kQ8T, DType::kQ4T, DType::kQ6T};
 
 struct Weights {
-  std::vector<std::uint8_t> data, scales;
+  TiledTensor packed;
   TensorView view;
   TiledMatrix matrix() const {
-    return TiledMatrix{view.dtype, data.data(), scales.data(), view.rows(), view.cols()};
+    return TiledMatrix{view.dtype, packed.data.data(), packed.scales.data(), view.rows(), view.cols()};
   }
 };
 
@@ -32,20 +31,9 @@ Weights make_weights(DType dtype, std::int64_t N, std::int64_t K, std::mt19937& 
   std::normal_distribution<float> normal(0.0f, 0.02f);
   std::vector<float> w(static_cast<std::size_t>(N * K));
   for (float& v : w) v = normal(rng);
-  const std::int64_t shape[2] = {N, K};
-  const TensorBytes bytes = *tensor_bytes(dtype, shape, 0);
-  Weights out;
-  out.data.resize(bytes.data);
-  out.scales.resize(bytes.scales);
-  pack_tiled(dtype, w, N, K, 0, (N + 7) / 8, out.data, out.scales);
+  Weights out{pack_tiled_tensor(dtype, w, N, K), {}};
+  out.view = out.packed.view();
   out.view.name = "w";
-  out.view.dtype = dtype;
-  out.view.rank = 2;
-  out.view.shape = {N, K, 1, 1};
-  out.view.data = out.data.data();
-  out.view.data_bytes = out.data.size();
-  out.view.scales = out.scales.data();
-  out.view.scales_bytes = out.scales.size();
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "bundle/tensor_layout.h"
 #include "kernels/reference/half_ref.h"
 
 namespace linnet::kernels {
@@ -110,6 +111,27 @@ void pack_tiled(DType dtype, std::span<const float> w, std::int64_t N, std::int6
       }
     }
   }
+}
+
+TensorView tiled_view(DType dtype, std::int64_t N, std::int64_t K, std::span<const std::uint8_t> data,
+                      std::span<const std::uint8_t> scales) {
+  TensorView v;
+  v.dtype = dtype;
+  v.rank = 2;
+  v.shape = {N, K, 1, 1};
+  v.data = data.data();
+  v.data_bytes = data.size();
+  v.scales = scales.data();
+  v.scales_bytes = scales.size();
+  return v;
+}
+
+TiledTensor pack_tiled_tensor(DType dtype, std::span<const float> w, std::int64_t N, std::int64_t K) {
+  const std::int64_t shape[2] = {N, K};
+  const TensorBytes bytes = tensor_bytes(dtype, shape, 0).value();
+  TiledTensor t{dtype, N, K, std::vector<std::uint8_t>(bytes.data), std::vector<std::uint8_t>(bytes.scales)};
+  pack_tiled(dtype, w, N, K, 0, (N + kRows - 1) / kRows, t.data, t.scales);
+  return t;
 }
 
 int tiled_code(const TensorView& w, std::int64_t n, std::int64_t k) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "bundle/bundle_format.h"
 #include "bundle/model_view.h"
@@ -30,6 +31,20 @@ constexpr std::size_t tile_block_bytes(DType dtype) {
 // Tiles are independent: callers may run disjoint ranges concurrently.
 void pack_tiled(DType dtype, std::span<const float> w, std::int64_t N, std::int64_t K, std::int64_t tile_begin,
                 std::int64_t tile_end, std::span<std::uint8_t> data, std::span<std::uint8_t> scales);
+
+// A view of a tiled tensor's bytes: `dtype` [N, K], data and scales borrowed.
+TensorView tiled_view(DType dtype, std::int64_t N, std::int64_t K, std::span<const std::uint8_t> data,
+                      std::span<const std::uint8_t> scales);
+
+// A whole tiled tensor in owned buffers (tests and tools; the converter splits pack_tiled over
+// threads itself): the encoding of w [N, K].
+struct TiledTensor {
+  DType dtype = DType::kQ4T;
+  std::int64_t N = 0, K = 0;
+  std::vector<std::uint8_t> data, scales;
+  TensorView view() const { return tiled_view(dtype, N, K, data, scales); }
+};
+TiledTensor pack_tiled_tensor(DType dtype, std::span<const float> w, std::int64_t N, std::int64_t K);
 
 // The signed code c of element (n, k) and the scale that multiplies it: w = c * scale.
 // `w` is a tiled view with n < N, k < K.

@@ -27,13 +27,7 @@ Packed pack(DType dtype, const std::vector<float>& w, std::int64_t N, std::int64
   p.data.assign(bytes->data, 0xAA);  // garbage: pack must write every byte it owns
   p.scales.assign(bytes->scales, 0xAA);
   pack_tiled(dtype, w, N, K, 0, (N + 7) / 8, p.data, p.scales);
-  p.view.dtype = dtype;
-  p.view.rank = 2;
-  p.view.shape = {N, K, 1, 1};
-  p.view.data = p.data.data();
-  p.view.data_bytes = p.data.size();
-  p.view.scales = p.scales.data();
-  p.view.scales_bytes = p.scales.size();
+  p.view = tiled_view(dtype, N, K, p.data, p.scales);
   return p;
 }
 

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "bundle/model_view.h"
-#include "bundle/tensor_layout.h"
 #include "kernels/qlinear/tiled_pack.h"
 
 namespace linnet::kernels::testing {
@@ -101,11 +100,9 @@ inline OwnedWeight make_weight(DType dtype, std::int64_t n, std::int64_t k, std:
     case DType::kQ8T:
     case DType::kQ4T:
     case DType::kQ6T: {
-      const std::int64_t shape[2] = {n, k};
-      const TensorBytes bytes = tensor_bytes(dtype, shape, 0).value();
-      o.data.resize(static_cast<std::size_t>(bytes.data));
-      o.scales.resize(static_cast<std::size_t>(bytes.scales));
-      pack_tiled(dtype, w, n, k, 0, (n + 7) / 8, o.data, o.scales);
+      TiledTensor t = pack_tiled_tensor(dtype, w, n, k);
+      o.data = std::move(t.data);
+      o.scales = std::move(t.scales);
       break;
     }
   }

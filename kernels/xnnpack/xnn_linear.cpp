@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <cstdlib>
 #include <string>
 
@@ -16,6 +17,9 @@
 #include "kernels/xnnpack/xnn_context.h"
 
 namespace linnet::kernels {
+namespace {
+bool four_bit_agrees_with_reference(const XnnContext& context, pthreadpool_t pool);
+}  // namespace
 
 struct XnnLinearBackend::Impl {
   XnnLinearOptions options;
@@ -30,8 +34,13 @@ struct XnnLinearBackend::Impl {
   std::uint64_t runs = 0;
   // Whether XNNPACK's 4-bit (qd8-f32-qb4w) operator agrees with the reference on this CPU
   // (four_bit_agrees_with_reference below); when it does not, 4-bit weights are left to
-  // Linnet's own kernels.
-  bool four_bit_ok = true;
+  // Linnet's own kernels. Checked the first time a 4-bit weight is offered, so a load
+  // without one (f32/f16 bundles, the gate inputs beside Linnet's kernels) does not pay it.
+  std::optional<bool> four_bit_ok;
+  bool four_bit_agrees() {
+    if (!four_bit_ok) four_bit_ok = four_bit_agrees_with_reference(context, pool());
+    return *four_bit_ok;
+  }
 
   Impl(XnnLinearOptions o, XnnContext c) : options(std::move(o)), context(std::move(c)) {}
 
@@ -138,10 +147,10 @@ XnnLinearBackend::~XnnLinearBackend() = default;
 
 bool XnnLinearBackend::supports(const TensorView& weight) const {
   const bool four_bit = weight.dtype == DType::kQ4 || weight.dtype == DType::kQ4T;
-  return XnnFullyConnected::supports(weight) && (!four_bit || impl_->four_bit_ok);
+  return XnnFullyConnected::supports(weight) && (!four_bit || impl_->four_bit_agrees());
 }
 
-bool XnnLinearBackend::four_bit_kernels_agree() const { return impl_->four_bit_ok; }
+bool XnnLinearBackend::four_bit_kernels_agree() const { return impl_->four_bit_agrees(); }
 
 Result<std::unique_ptr<XnnLinearBackend>> XnnLinearBackend::create(const XnnLinearOptions& options) {
   if (options.max_rows < 1 || options.max_in_features < 1) {
@@ -168,7 +177,6 @@ Result<std::unique_ptr<XnnLinearBackend>> XnnLinearBackend::create(const XnnLine
                                               std::to_string(impl->scratch_bytes) + " bytes");
   }
   impl->scratch.reset(static_cast<std::byte*>(p));
-  impl->four_bit_ok = four_bit_agrees_with_reference(impl->context, impl->pool());
   return std::unique_ptr<XnnLinearBackend>(new XnnLinearBackend(std::move(impl)));
 }
 

@@ -56,8 +56,8 @@ class XnnLinearBackend final : public LinearBackend {
 
   // Whether XNNPACK can run this weight (F32, F16, Q8, Q4, Q8T and Q4T through a rewrite into
   // its layouts; not BF16 or Q6T), and for 4-bit weights, whether its 4-bit operator
-  // agrees with the reference on this CPU (checked at create(); XNNPACK 2024-11 is wrong on
-  // some AVX512-VNNI CPUs).
+  // agrees with the reference on this CPU (checked once, when the first 4-bit weight is
+  // offered; XNNPACK 2024-11 is wrong on some AVX512-VNNI CPUs).
   bool supports(const TensorView& weight) const override;
   bool four_bit_kernels_agree() const;
 

@@ -393,13 +393,19 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
     xo.pool = &*impl->pool;
     // The cache file only when XNNPACK runs the bulk of the weights: beside Linnet's kernels
     // it runs only the small f32 gate inputs, packed in memory (nothing written at load).
-    if (options.linear == LinearImpl::kXnnpack || !any_tiled) xo.cache_path = options.packed_weights_cache;
+    const bool xnnpack_runs_bulk = options.linear == LinearImpl::kXnnpack || !any_tiled;
+    if (xnnpack_runs_bulk) xo.cache_path = options.packed_weights_cache;
     xo.weights_identity = options.weights_identity;
     // Address space reserved for the cache file: packing f16 as f32 can double a weight.
     xo.cache_reserve_bytes = 3 * weight_bytes + (std::size_t{64} << 20);
     xo.log = options.log;
     impl->xnn = LINNET_TRY(kernels::XnnLinearBackend::create(xo));
-    if (!impl->xnn->four_bit_kernels_agree() && options.log)
+    // XNNPACK is offered 4-bit weights first only when it runs the bulk (its 4-bit check then
+    // runs once, at the first such weight); say when it turned them down.
+    const bool offers_four_bit = std::any_of(linear_views.begin(), linear_views.end(), [](const TensorView* t) {
+      return t->dtype == DType::kQ4 || t->dtype == DType::kQ4T;
+    });
+    if (options.log && offers_four_bit && xnnpack_runs_bulk && !impl->xnn->four_bit_kernels_agree())
       options.log("XNNPACK's 4-bit operator disagrees with the reference on this CPU: Linnet's kernels run the 4-bit weights");
   }
   if (options.linear == LinearImpl::kXnnpack) {

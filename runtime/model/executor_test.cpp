@@ -11,7 +11,6 @@
 #include <span>
 #include <vector>
 
-#include "bundle/tensor_layout.h"
 #include "kernels/qlinear/tiled_pack.h"
 #include "tests/alloc_counter/alloc_counter.h"
 #include "tests/golden/checkpoint_weights.h"
@@ -77,21 +76,15 @@ std::vector<std::int32_t> ExecutorTest::long_;
 // The checkpoint's weights as a q4 bundle holds them: every linear layer Q4T, the tied
 // embedding / head Q6T (kernels/qlinear/tiled_pack.h), so Linnet's own kernels run them.
 const ModelWeights& tiled_weights(const ModelWeights& f32) {
-  static std::deque<std::vector<std::uint8_t>> bytes;
   static const ModelWeights tiled = [&] {
     ModelWeights m = f32;
+    static std::deque<kernels::TiledTensor> packed;
     auto tile = [](TensorView& v, DType dtype) {
-      const std::int64_t shape[2] = {v.rows(), v.cols()};
-      const TensorBytes size = tensor_bytes(dtype, shape, 0).value();
-      auto& data = bytes.emplace_back(size.data);
-      auto& scales = bytes.emplace_back(size.scales);
-      kernels::pack_tiled(dtype, std::span(v.f32(), static_cast<std::size_t>(v.elements())), v.rows(), v.cols(), 0,
-                          (v.rows() + 7) / 8, data, scales);
-      v.dtype = dtype;
-      v.data = data.data();
-      v.data_bytes = data.size();
-      v.scales = scales.data();
-      v.scales_bytes = scales.size();
+      const auto& t = packed.emplace_back(kernels::pack_tiled_tensor(
+          dtype, std::span(v.f32(), static_cast<std::size_t>(v.elements())), v.rows(), v.cols()));
+      const std::string_view name = v.name;
+      v = t.view();
+      v.name = name;
     };
     const bool tied = m.lm_head.data == m.embed_tokens.data;
     tile(m.embed_tokens, DType::kQ6T);

@@ -95,6 +95,24 @@ find_process() {
   return 1
 }
 
+# await_process CLIENT WORDS...: the pid of the process matching WORDS (find_process) once it
+# appears, or nothing if CLIENT (the manager's process) ends first or it never does.
+await_process() {
+  local client=$1 pid
+  shift
+  for _ in $(seq 1 3000); do
+    pid=$(find_process "$@") && { echo "$pid"; return 0; }
+    kill -0 "$client" 2>/dev/null || return 1
+  done
+  return 1
+}
+
+# kill_tree PID: kill -9 of PID and every process below it.
+kill_tree() {
+  # shellcheck disable=SC2046
+  kill -9 "$1" $(descendants "$1") 2>/dev/null
+}
+
 # Is a `linnet ota install` into this device's store running?
 installer_running() { find_process "ota install " "--store $STORE " >/dev/null; }
 

@@ -110,16 +110,11 @@ for delay in $delays; do
   bundle "$v" "$W/b/tiny-$v.raucb"
   install_ "$W/b/tiny-$v.raucb" > "$W/kill-$v.log" 2>&1 &
   client=$!
-  hook=
-  for _ in $(seq 1 3000); do
-    hook=$(find_process "hook.sh slot-install") && break
-    kill -0 "$client" 2>/dev/null || break
-  done
+  hook=$(await_process "$client" "hook.sh slot-install") || hook=
   if [ -z "$hook" ]; then wait "$client"; fail "v$v: never saw the hook install"; v=$((v + 1)); continue; fi
   sleep "$delay"
   phase=$(kv phase)
-  # shellcheck disable=SC2046
-  kill -9 "$hook" $(descendants "$hook") 2>/dev/null
+  kill_tree "$hook"
   rc=0
   wait "$client" || rc=$?
   if ! store_loads; then fail "v$v: after kill -9 (+${delay}s, phase '$phase') the store does not pass linnet ota check"; cat "$FLEET_WORK/check.$$.err"; fi

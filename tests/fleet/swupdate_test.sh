@@ -81,16 +81,11 @@ for delay in $delays; do
   swu "$v" "$W/b/tiny-$v.swu"
   install_ "$W/b/tiny-$v.swu" > "$W/kill-$v.log" 2>&1 &
   client=$!
-  script=
-  for _ in $(seq 1 3000); do
-    script=$(find_process "linnet-swupdate.sh postinst") && break
-    kill -0 "$client" 2>/dev/null || break
-  done
+  script=$(await_process "$client" "linnet-swupdate.sh postinst") || script=
   if [ -z "$script" ]; then wait "$client"; fail "v$v: never saw the script install"; v=$((v + 1)); continue; fi
   sleep "$delay"
   phase=$(kv phase)
-  # shellcheck disable=SC2046
-  kill -9 "$script" $(descendants "$script") 2>/dev/null
+  kill_tree "$script"
   rc=0
   wait "$client" || rc=$?
   if ! store_loads; then fail "v$v: after kill -9 (+${delay}s, phase '$phase') the store does not pass linnet ota check"; cat "$FLEET_WORK/check.$$.err"; fi
