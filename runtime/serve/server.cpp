@@ -376,8 +376,11 @@ void Server::handle_cancel(const RequestId& id, const CancelCommand& command) {
       target = running_->id;
     }
     if (running_ && running_->id == target) {
+      // The answer goes out before the token is signalled, under mutex_: the
+      // worker cannot write the cancelled final line ahead of it (the documented order).
+      send(ok_line(id, {{"target", target.to_json()}, {"state", "running"}}));
       running_->cancel->cancel();
-      state = "running";
+      return;
     } else if (!target.empty()) {
       auto it = std::find_if(queue_.begin(), queue_.end(),
                              [&](const Job& j) { return j.request.id == target; });
