@@ -42,7 +42,7 @@ struct OtaArgs {
   int wait_seconds = 0;
 };
 
-nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
+nlohmann::json state_json(const std::string& store, const ota::StoreState& s, const ota::StoreHealth& health) {
   nlohmann::json slots = nlohmann::json::array();
   for (int i = 0; i < ota::kSlotCount; ++i) {
     const ota::SlotRecord& r = s.slots[static_cast<std::size_t>(i)];
@@ -63,7 +63,9 @@ nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
                         {"version_floor", s.version_floor},
                         {"slots", std::move(slots)},
                         {"transfer", nullptr},
-                        {"last_error", s.last_error}};
+                        {"last_error", s.last_error},
+                        {"store_access", ota::store_access_name(health.access)},
+                        {"store_note", health.note}};
   if (s.active_slot != ota::kNoSlot) {
     const ota::SlotRecord& a = s.slots[static_cast<std::size_t>(s.active_slot)];
     out["active_slot"] = ota::slot_name(s.active_slot);
@@ -82,8 +84,10 @@ nlohmann::json state_json(const std::string& store, const ota::StoreState& s) {
   return out;
 }
 
-void print_state(const std::string& store, const ota::StoreState& s) {
-  std::printf("store %s\nphase: %s\n", store.c_str(), std::string(ota::phase_name(s.phase)).c_str());
+void print_state(const std::string& store, const ota::StoreState& s, const ota::StoreHealth& health) {
+  std::printf("store %s (%s)\n", store.c_str(), std::string(ota::store_access_name(health.access)).c_str());
+  if (!health.note.empty()) std::printf("store note: %s\n", health.note.c_str());
+  std::printf("phase: %s\n", std::string(ota::phase_name(s.phase)).c_str());
   for (int i = 0; i < ota::kSlotCount; ++i) {
     const ota::SlotRecord& r = s.slots[static_cast<std::size_t>(i)];
     std::printf("slot %s: %-9s", std::string(ota::slot_name(i)).c_str(),
@@ -106,7 +110,7 @@ void print_state(const std::string& store, const ota::StoreState& s) {
 // `status --kv`: the --json fields as `key=value` lines (values on one line), for
 // shell scripts on devices without a JSON parser (boards/fleet/: the fleet managers'
 // handlers and Mender's inventory script).
-void print_state_kv(const std::string& store, const ota::StoreState& s) {
+void print_state_kv(const std::string& store, const ota::StoreState& s, const ota::StoreHealth& health) {
   auto one_line = [](std::string v) {
     for (char& c : v) {
       if (c == '\n' || c == '\r') c = ' ';
@@ -134,12 +138,14 @@ void print_state_kv(const std::string& store, const ota::StoreState& s) {
   }
   std::printf("version_floor=%llu\nlast_error=%s\n", static_cast<unsigned long long>(s.version_floor),
               one_line(s.last_error).c_str());
+  std::printf("store_access=%s\nstore_note=%s\n", std::string(ota::store_access_name(health.access)).c_str(),
+              one_line(health.note).c_str());
 }
 
-int fail(const OtaArgs& a, const Error& e, const ota::StoreState* state) {
+int fail(const OtaArgs& a, const Error& e, const ota::OtaAgent* agent) {
   if (a.json) {
     nlohmann::json out = {{"ok", false}, {"error", e.message()}, {"code", error_code_name(e.code())}};
-    if (state != nullptr) out["state"] = state_json(a.store, *state);
+    if (agent != nullptr) out["state"] = state_json(a.store, agent->state(), agent->health());
     std::printf("%s\n", out.dump().c_str());
   }
   std::fprintf(stderr, "linnet ota %s: error: %s\n", a.action.c_str(), e.message().c_str());
@@ -152,6 +158,9 @@ Result<ota::OtaAgent> open_agent(const OtaArgs& a) {
   options.trial_loader = ota::trial_load_bundle;
   options.self_test = [](const std::string& bundle_path, const ota::SelfTest& test) {
     return ota::run_session_self_test(bundle_path, test);
+  };
+  options.log = [action = a.action](std::string_view message) {
+    std::fprintf(stderr, "linnet ota %s: %.*s\n", action.c_str(), static_cast<int>(message.size()), message.data());
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
   bool told = false;
@@ -180,7 +189,7 @@ int report_active(const OtaArgs& a, const char* verb, const ota::ActiveModel& m,
                           {"version", m.version},
                           {"slot", ota::slot_name(m.slot)},
                           {"bundle_path", m.bundle_path},
-                          {"state", state_json(a.store, agent.state())}};
+                          {"state", state_json(a.store, agent.state(), agent.health())}};
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("%s %s v%llu: slot %s is active (%s)\n", verb, m.model_name.c_str(),
@@ -231,14 +240,14 @@ int run_ota(Args args) {
     return 2;
   }
   if (a.action == "status") {
-    auto state = ota::OtaAgent::read_state(a.store);
-    if (!state.ok()) return fail(a, state.error(), nullptr);
+    auto report = ota::OtaAgent::inspect(a.store);
+    if (!report.ok()) return fail(a, report.error(), nullptr);
     if (a.json) {
-      std::printf("%s\n", state_json(a.store, *state).dump(2).c_str());
+      std::printf("%s\n", state_json(a.store, report->state, report->health).dump(2).c_str());
     } else if (a.kv) {
-      print_state_kv(a.store, *state);
+      print_state_kv(a.store, report->state, report->health);
     } else {
-      print_state(a.store, *state);
+      print_state(a.store, report->state, report->health);
     }
     return 0;
   }
@@ -256,21 +265,23 @@ int run_ota(Args args) {
       }
     };
     auto r = agent->install_file(a.update_path, progress);
-    if (!r.ok()) return fail(a, r.error(), &agent->state());
+    if (!r.ok()) return fail(a, r.error(), &*agent);
     return report_active(a, "installed", *r, *agent);
   }
   if (a.action == "rollback") {
     auto r = agent->rollback();
-    if (!r.ok()) return fail(a, r.error(), &agent->state());
+    if (!r.ok()) return fail(a, r.error(), &*agent);
     return report_active(a, "rolled back to", *r, *agent);
   }
   // check
+  // A read-only or degraded store is reported (store_access, the log line), not failed:
+  // it still serves; only its model has to load.
   auto active = agent->ensure_active_loads();
-  if (!active.ok()) return fail(a, active.error(), &agent->state());
-  if (auto consistent = agent->check_consistency(); !consistent.ok()) {
-    return fail(a, consistent.error(), &agent->state());
+  if (!active.ok()) return fail(a, active.error(), &*agent);
+  if (agent->writable()) {
+    if (auto consistent = agent->check_consistency(); !consistent.ok()) return fail(a, consistent.error(), &*agent);
   }
-  return report_active(a, "verified", *active, *agent);
+  return report_active(a, agent->writable() ? "verified" : "verified (store not writable)", *active, *agent);
 }
 
 }  // namespace linnet::cli

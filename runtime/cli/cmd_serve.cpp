@@ -85,6 +85,7 @@ ota::AgentOptions agent_options(const std::string& store) {
   options.self_test = [](const std::string& path, const ota::SelfTest& test) {
     return ota::run_session_self_test(path, test);
   };
+  options.log = log_line;
   return options;
 }
 

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "ota/durable_file.h"
+#include "ota/state_files.h"
 
 namespace linnet::ota {
 namespace {
 
-constexpr char kStateFile[] = "state";
 constexpr char kHeadFile[] = "incoming.head";
 constexpr char kIncomingFile[] = "incoming.bundle";
 constexpr char kLockFile[] = "lock";
@@ -66,11 +66,23 @@ Status pread_all(int fd, std::uint8_t* dst, std::size_t n, std::uint64_t offset,
   return ok_status();
 }
 
+// "slot-a.head": the signed head of the update slot a holds.
+std::string slot_head_name(int slot) { return "slot-" + std::string(slot_name(slot)) + ".head"; }
+
 bool is_zero(const Sha256Digest& d) {
   return std::all_of(d.begin(), d.end(), [](std::uint8_t b) { return b == 0; });
 }
 
 }  // namespace
+
+std::string_view store_access_name(StoreAccess access) {
+  switch (access) {
+    case StoreAccess::kWritable: return "ok";
+    case StoreAccess::kReadOnly: return "read-only";
+    case StoreAccess::kDegraded: return "degraded";
+  }
+  return "?";
+}
 
 // ---------------------------------------------------------------- open / recovery
 
@@ -81,7 +93,9 @@ OtaAgent::OtaAgent(OtaAgent&& other) noexcept
     : options_(std::move(other.options_)),
       public_key_(std::move(other.public_key_)),
       lock_fd_(std::exchange(other.lock_fd_, -1)),
-      state_(std::move(other.state_)) {}
+      state_(std::move(other.state_)),
+      health_(std::move(other.health_)),
+      unverified_slot_files_(other.unverified_slot_files_) {}
 
 OtaAgent& OtaAgent::operator=(OtaAgent&& other) noexcept {
   if (this != &other) {
@@ -90,6 +104,8 @@ OtaAgent& OtaAgent::operator=(OtaAgent&& other) noexcept {
     public_key_ = std::move(other.public_key_);
     lock_fd_ = std::exchange(other.lock_fd_, -1);
     state_ = std::move(other.state_);
+    health_ = std::move(other.health_);
+    unverified_slot_files_ = other.unverified_slot_files_;
   }
   return *this;
 }
@@ -140,13 +156,39 @@ Result<std::size_t> OtaAgent::remove_slot_sidecars(int slot) const {
 }
 
 Result<StoreState> OtaAgent::read_state(const std::string& store_dir) {
-  const std::string p = store_dir + "/" + kStateFile;
-  auto size = LINNET_TRY(file_size(p));
-  if (!size) return StoreState{};
-  auto bytes = LINNET_TRY(read_small_file(p, kMaxStateBytes));
-  auto state = decode_state(bytes);
-  if (!state.ok()) return std::move(state).error().with_context(p);
-  return state;
+  const StateReading reading = LINNET_TRY(read_state_files(store_dir));
+  if (reading.state) return *reading.state;
+  if (!reading.any_copy_exists) return StoreState{};
+  return Error(ErrorCode::kCorrupt, store_dir + ": no copy of the state record checks (" + reading.damage + ")");
+}
+
+Result<StoreReport> OtaAgent::inspect(const std::string& store_dir) {
+  const StateReading reading = LINNET_TRY(read_state_files(store_dir));
+  StoreReport report;
+  if (reading.state) report.state = *reading.state;
+  if (::access(store_dir.c_str(), W_OK) != 0 && errno == EROFS) {
+    report.health.access = StoreAccess::kReadOnly;
+    report.health.note = "the store is on a read-only file system: updates are refused until it is writable";
+  }
+  bool slot_files = false;
+  for (const char* name : {"slot-a.linnet", "slot-b.linnet"}) {
+    slot_files |= LINNET_TRY(file_size(store_dir + "/" + name)).has_value();
+  }
+  if (!reading.state && !reading.any_copy_exists && slot_files) {
+    report.health.access = StoreAccess::kDegraded;
+    report.health.note = "the state record is missing; the next agent open rebuilds it from the slots' signed "
+                         "manifests, or leaves the store untouched";
+  }
+  if (!reading.damage.empty()) {
+    const std::string what = reading.state ? "the state record is damaged (" + reading.damage +
+                                                 "); the good copy is used and the next agent open repairs it"
+                                           : "no copy of the state record checks (" + reading.damage +
+                                                 "); the next agent open rebuilds it from the slots' "
+                                                 "signed manifests, or leaves the store untouched";
+    if (!reading.state) report.health.access = StoreAccess::kDegraded;
+    report.health.note = report.health.note.empty() ? what : report.health.note + "; " + what;
+  }
+  return report;
 }
 
 Result<OtaAgent> OtaAgent::open(AgentOptions options, PublicKey public_key) {
@@ -157,9 +199,19 @@ Result<OtaAgent> OtaAgent::open(AgentOptions options, PublicKey public_key) {
     return errno_error(options.store_dir, "create store directory", errno);
   }
   const std::string lock_path = options.store_dir + "/" + kLockFile;
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error(lock_path, "open", errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  StoreHealth health;
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EROFS) {
+    // SD cards and ext4 fall back to read-only on errors: serve what the store holds.
+    // Nobody can write it, so a shared lock (when the lock file exists) is enough.
+    health.access = StoreAccess::kReadOnly;
+    health.note = "the store " + options.store_dir +
+                  " is on a read-only file system: serving what it holds; updates are refused until it is writable";
+    fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) (void)::flock(fd, LOCK_SH | LOCK_NB);
+  } else if (fd < 0) {
+    return errno_error(lock_path, "open", errno);
+  } else if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
@@ -169,9 +221,105 @@ Result<OtaAgent> OtaAgent::open(AgentOptions options, PublicKey public_key) {
     return errno_error(lock_path, "flock", err);
   }
   OtaAgent agent(std::move(options), std::move(public_key), fd);
-  agent.state_ = LINNET_TRY(read_state(agent.options_.store_dir));
-  LINNET_TRY(agent.recover());
+  agent.health_ = std::move(health);
+  if (!agent.writable()) agent.log(agent.health_.note);
+  LINNET_TRY(agent.load_state());
+  if (agent.writable()) LINNET_TRY(agent.recover());
   return agent;
+}
+
+void OtaAgent::log(const std::string& message) const {
+  if (options_.log) options_.log("store " + options_.store_dir + ": " + message);
+}
+
+std::string OtaAgent::slot_head_path(int slot) const { return path(slot_head_name(slot)); }
+
+Status OtaAgent::require_writable(std::string_view what) const {
+  if (writable()) return ok_status();
+  return Error(ErrorCode::kFailedPrecondition, std::string(what) + " refused: " + health_.note);
+}
+
+// Reads the record (the newest good copy), repairs a damaged copy, and rebuilds a
+// lost record from the slots' signed heads. Never deletes a slot file: a slot that
+// cannot be verified leaves the store degraded (untouched) instead.
+Status OtaAgent::load_state() {
+  const StateReading reading = LINNET_TRY(read_state_files(options_.store_dir));
+  if (reading.state) {
+    state_ = *reading.state;
+    if (reading.damage.empty()) return ok_status();
+    const std::string note = "state record repaired: " + reading.damage + "; the copy of change " +
+                             std::to_string(state_.generation) + " was used";
+    log(note);
+    if (!writable()) {
+      health_.note += "; " + note + " (not rewritten: read-only)";
+      return ok_status();
+    }
+    health_.note = note;
+    StoreState next = state_;
+    next.last_error = note;
+    return save(std::move(next));
+  }
+
+  bool slot_files = false;
+  for (int s = 0; s < kSlotCount; ++s) slot_files |= LINNET_TRY(file_size(slot_path(s))).has_value();
+  if (!reading.any_copy_exists && !slot_files) return ok_status();  // a fresh store
+
+  const std::string lost = reading.any_copy_exists ? "no copy of the state record checks (" + reading.damage + ")"
+                                                   : "the state record is missing";
+  StoreState rebuilt;
+  std::string unverified;
+  for (int s = 0; s < kSlotCount; ++s) {
+    if (!LINNET_TRY(file_size(slot_path(s)))) continue;
+    auto record = [&]() -> Result<SlotRecord> {
+      auto bytes = LINNET_TRY(read_small_file(slot_head_path(s), kMaxHeadBytes));
+      const UpdateHead head = LINNET_TRY(split_head(bytes));
+      LINNET_TRY(public_key_.verify(head.manifest_sha256(), head.signature()));
+      const Manifest m = LINNET_TRY(decode_manifest(head.manifest_bytes()));
+      const auto hashed = LINNET_TRY(hash_file(slot_path(s)));
+      if (hashed.first != m.bundle_sha256 || hashed.second != m.bundle_size) {
+        return Error(ErrorCode::kVerification, "the bundle does not match its signed manifest");
+      }
+      return SlotRecord{SlotStatus::kGood, m.model_name, m.version, m.bundle_size, m.bundle_sha256};
+    }();
+    if (!record.ok()) {
+      unverified_slot_files_[static_cast<std::size_t>(s)] = true;
+      unverified += (unverified.empty() ? "" : "; ") + std::string("slot ") + std::string(slot_name(s)) + ": " +
+                    record.error().message();
+      continue;
+    }
+    rebuilt.slots[static_cast<std::size_t>(s)] = *record;
+    rebuilt.version_floor = std::max(rebuilt.version_floor, record->version);
+    if (rebuilt.active_slot == kNoSlot ||
+        record->version > rebuilt.slots[static_cast<std::size_t>(rebuilt.active_slot)].version) {
+      rebuilt.active_slot = s;
+    }
+  }
+  rebuilt.phase = rebuilt.active_slot == kNoSlot ? Phase::kIdle : Phase::kCommitted;
+  state_ = rebuilt;
+  if (!unverified.empty()) {
+    // Without a signed manifest there is no trustworthy version: rebuilding could lower
+    // the anti-rollback floor, and cleaning up could delete a good model. Touch nothing.
+    health_.access = StoreAccess::kDegraded;
+    health_.note = lost + " and it cannot be rebuilt (" + unverified +
+                   "): the store is left untouched; its best bundle that loads is served and updates are "
+                   "refused until the record is restored (docs/ota.md)";
+    log(health_.note);
+    return ok_status();
+  }
+  std::string what = lost + "; rebuilt from the slots' signed manifests: ";
+  what += rebuilt.active_slot == kNoSlot
+              ? std::string("no slot holds a model")
+              : "active " + describe(rebuilt.slots[static_cast<std::size_t>(rebuilt.active_slot)]) + " (slot " +
+                    std::string(slot_name(rebuilt.active_slot)) + ")";
+  what += ", anti-rollback floor " + std::to_string(rebuilt.version_floor);
+  log(what);
+  if (!writable()) {
+    health_.note += "; " + what + " (not written: read-only)";
+    return ok_status();
+  }
+  health_.note = what;
+  state_.last_error = what;
+  return save(state_);
 }
 
 // Brings the store from whatever a crash left to a state where every file agrees
@@ -215,6 +363,20 @@ Status OtaAgent::recover() {
       }
       next.phase = Phase::kReceiving;  // (a slot file still being released is dropped below)
     }
+  } else if (state_.phase == Phase::kTrial && trial_passed(t)) {
+    // The signed head is kept only after the trial passed: the cut came between that
+    // and the committing record. Finish the commit (abandoning it would delete a slot
+    // that verifies, and forget its version for the anti-rollback floor).
+    SlotRecord& target = next.slots[static_cast<std::size_t>(t)];
+    target.status = SlotStatus::kGood;
+    next.phase = Phase::kCommitted;
+    next.active_slot = t;
+    next.version_floor = std::max(next.version_floor, target.version);
+    next.target_slot = kNoSlot;
+    next.received = 0;
+    next.transfer_manifest_sha256 = {};
+    next.last_error = "the commit of " + describe(target) + " was interrupted after its trial passed; it was finished";
+    log(next.last_error);
   } else if (state_.phase == Phase::kTrial) {
     abandon = true;
     why = "trial of " + describe(state_.slots[static_cast<std::size_t>(t)]) +
@@ -242,6 +404,7 @@ Status OtaAgent::recover() {
     return ok_status();
   };
   LINNET_TRY(drop(path(std::string(kStateFile) + ".tmp")));
+  LINNET_TRY(drop(path(std::string(kStateCopyFile) + ".tmp")));
   LINNET_TRY(drop(path(std::string(kHeadFile) + ".tmp")));
   if (state_.phase != Phase::kReceiving) {
     LINNET_TRY(drop(path(kHeadFile)));
@@ -250,8 +413,9 @@ Status OtaAgent::recover() {
   for (int s = 0; s < kSlotCount; ++s) {
     const SlotStatus st = state_.slots[static_cast<std::size_t>(s)].status;
     if (st == SlotStatus::kEmpty || st == SlotStatus::kReceiving) {
-      LINNET_TRY(drop(slot_path(s)));
-      if (LINNET_TRY(remove_slot_sidecars(s)) > 0) removed = true;
+      if (LINNET_TRY(release_slot_files(s))) removed = true;
+    } else if (st == SlotStatus::kGood || st == SlotStatus::kTrial) {
+      LINNET_TRY(drop(slot_head_path(s) + ".tmp"));
     }
   }
   if (removed) {
@@ -261,15 +425,26 @@ Status OtaAgent::recover() {
   return ok_status();
 }
 
+// Phase trial: whether slot `t` already has the open transfer's signed head beside it,
+// which commit() writes only once the trial load and the self-test passed.
+bool OtaAgent::trial_passed(int t) const {
+  auto bytes = read_small_file(slot_head_path(t), kMaxHeadBytes);
+  if (!bytes.ok()) return false;
+  auto head = split_head(*bytes);
+  return head.ok() && head->manifest_sha256() == state_.transfer_manifest_sha256 &&
+         public_key_.verify(head->manifest_sha256(), head->signature()).ok();
+}
+
 Status OtaAgent::save(StoreState next) {
+  LINNET_TRY(require_writable("writing the store's record"));
   next.generation = state_.generation + 1;
-  const std::vector<std::uint8_t> bytes = encode_state(next);
-  LINNET_TRY(write_file_atomically(options_.store_dir, kStateFile, bytes, options_.crash_points, "state"));
+  LINNET_TRY(write_state_files(options_.store_dir, next, options_.crash_points));
   state_ = std::move(next);
   return ok_status();
 }
 
 Status OtaAgent::record_error(const Error& error) {
+  if (!writable()) return ok_status();  // the caller returns the error itself
   if (state_.last_error == error.message()) return ok_status();  // no flash wear on repeats
   StoreState next = state_;
   next.last_error = error.message();
@@ -294,10 +469,9 @@ Error OtaAgent::fail_transfer(Error error) {
   }
   Status cleaned = remove_file(path(kIncomingFile));
   if (cleaned.ok()) cleaned = remove_file(path(kHeadFile));
-  if (cleaned.ok() && t != kNoSlot) cleaned = remove_file(slot_path(t));
   if (cleaned.ok() && t != kNoSlot) {
-    auto sidecars = remove_slot_sidecars(t);
-    if (!sidecars.ok()) cleaned = std::move(sidecars).error();
+    auto released = release_slot_files(t);
+    if (!released.ok()) cleaned = std::move(released).error();
   }
   crash_point(options_.crash_points, "abandon.removed");
   if (cleaned.ok()) cleaned = sync_directory(options_.store_dir);
@@ -362,6 +536,7 @@ Result<Manifest> OtaAgent::open_transfer_manifest() const {
 // ---------------------------------------------------------------- transfer
 
 Result<TransferProgress> OtaAgent::begin(std::span<const std::uint8_t> head_bytes) {
+  LINNET_TRY(require_writable("update"));
   auto split = split_head(head_bytes);
   if (!split.ok()) {
     Error e = std::move(split).error().with_context("update refused");
@@ -431,10 +606,7 @@ Result<TransferProgress> OtaAgent::begin(std::span<const std::uint8_t> head_byte
       SlotRecord{SlotStatus::kReceiving, m.model_name, m.version, m.bundle_size, m.bundle_sha256};
   next.last_error.clear();
   LINNET_TRY(save(std::move(next)));
-  const bool held_bundle = LINNET_TRY(file_size(slot_path(target))).has_value();
-  LINNET_TRY(remove_file(slot_path(target)));
-  const std::size_t sidecars = LINNET_TRY(remove_slot_sidecars(target));
-  if (held_bundle || sidecars > 0) {
+  if (LINNET_TRY(release_slot_files(target))) {
     crash_point(options_.crash_points, "slot.released");
     LINNET_TRY(sync_directory(options_.store_dir));
     crash_point(options_.crash_points, "slot.released-synced");
@@ -443,6 +615,7 @@ Result<TransferProgress> OtaAgent::begin(std::span<const std::uint8_t> head_byte
 }
 
 Result<TransferProgress> OtaAgent::write_chunk(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  LINNET_TRY(require_writable("chunk"));
   if (state_.phase != Phase::kReceiving) {
     return Error(ErrorCode::kFailedPrecondition, "chunk refused: no transfer is open (send begin first)");
   }
@@ -497,6 +670,7 @@ Result<TransferProgress> OtaAgent::write_chunk(std::uint64_t offset, std::span<c
 }
 
 Status OtaAgent::abort_transfer(std::string_view reason) {
+  LINNET_TRY(require_writable("abort"));
   if (state_.phase != Phase::kReceiving) {
     return Error(ErrorCode::kFailedPrecondition, "no transfer is open");
   }
@@ -504,6 +678,7 @@ Status OtaAgent::abort_transfer(std::string_view reason) {
 }
 
 Result<ActiveModel> OtaAgent::commit() {
+  LINNET_TRY(require_writable("commit"));
   if (state_.phase != Phase::kReceiving) {
     return Error(ErrorCode::kFailedPrecondition, "commit refused: no transfer is open");
   }
@@ -560,6 +735,15 @@ Result<ActiveModel> OtaAgent::commit() {
     }
   }
 
+  // The signed head goes beside the slot before the record trusts it: with it the
+  // record can be rebuilt if both its copies are ever lost (load_state).
+  {
+    auto head_bytes = read_small_file(path(kHeadFile), kMaxHeadBytes);
+    Status kept = head_bytes.ok() ? write_file_atomically(options_.store_dir, slot_head_name(t), *head_bytes,
+                                                          options_.crash_points, "slot-head")
+                                  : Status(std::move(head_bytes).error());
+    if (!kept.ok()) return fail_transfer(std::move(kept).error().with_context("keeping the update's signed head"));
+  }
   next = state_;
   next.phase = Phase::kCommitted;
   next.active_slot = t;
@@ -628,6 +812,7 @@ std::optional<ActiveModel> OtaAgent::active() const {
 }
 
 Result<ActiveModel> OtaAgent::rollback() {
+  LINNET_TRY(require_writable("rollback"));
   if (state_.active_slot == kNoSlot) {
     return Error(ErrorCode::kFailedPrecondition, "rollback refused: the store has no active model");
   }
@@ -657,6 +842,7 @@ Result<ActiveModel> OtaAgent::rollback() {
 }
 
 Result<ActiveModel> OtaAgent::ensure_active_loads() {
+  if (!writable()) return first_loadable_slot();
   std::string failures;
   for (int attempt = 0; attempt < kSlotCount; ++attempt) {
     const auto current = active();
@@ -692,17 +878,68 @@ Result<ActiveModel> OtaAgent::ensure_active_loads() {
     next.last_error = failures;
     if (next.phase != Phase::kReceiving) next.phase = Phase::kRolledBack;
     LINNET_TRY(save(std::move(next)));
-    LINNET_TRY(remove_file(current->bundle_path));
-    (void)LINNET_TRY(remove_slot_sidecars(current->slot));
+    (void)LINNET_TRY(release_slot_files(current->slot));
     LINNET_TRY(sync_directory(options_.store_dir));
   }
   return Error(ErrorCode::kNotFound, "no slot of " + options_.store_dir + " holds a bundle that loads: " + failures);
 }
 
+// A store that must not be written: the active slot if it loads, else the other good
+// slot, else (degraded) a slot file that loads although no signed manifest vouches
+// for it. Nothing is recorded.
+Result<ActiveModel> OtaAgent::first_loadable_slot() const {
+  std::vector<int> order;
+  if (state_.active_slot != kNoSlot) order.push_back(state_.active_slot);
+  for (int s = 0; s < kSlotCount; ++s) {
+    if (s != state_.active_slot && state_.slots[static_cast<std::size_t>(s)].status == SlotStatus::kGood) {
+      order.push_back(s);
+    }
+  }
+  for (int s = 0; s < kSlotCount; ++s) {
+    if (unverified_slot_files_[static_cast<std::size_t>(s)]) order.push_back(s);
+  }
+  std::string failures;
+  for (const int s : order) {
+    const SlotRecord& slot = state_.slots[static_cast<std::size_t>(s)];
+    const bool vouched = slot.status == SlotStatus::kGood;
+    Status usable = ok_status();
+    if (auto size = file_size(slot_path(s)); !size.ok()) {
+      usable = std::move(size).error();
+    } else if (!*size || (vouched && **size != slot.bundle_size)) {
+      usable = Error(ErrorCode::kCorrupt, slot_path(s) + " is missing or has the wrong size");
+    } else if (auto loaded = options_.trial_loader(slot_path(s)); !loaded.ok()) {
+      usable = std::move(loaded).error();
+    }
+    if (usable.ok()) {
+      if (vouched) return ActiveModel{s, slot.model_name, slot.version, slot_path(s)};
+      return ActiveModel{s, "unverified bundle in slot " + std::string(slot_name(s)), 0, slot_path(s)};
+    }
+    failures += (failures.empty() ? "" : "; ") + std::string("slot ") + std::string(slot_name(s)) +
+                " does not load: " + usable.error().message();
+  }
+  return Error(ErrorCode::kNotFound, "the store " + options_.store_dir + " holds no model" +
+                                         (failures.empty() ? std::string() : " that loads: " + failures));
+}
+
+Result<bool> OtaAgent::release_slot_files(int slot) const {
+  bool held = LINNET_TRY(file_size(slot_path(slot))).has_value();
+  held |= LINNET_TRY(file_size(slot_head_path(slot))).has_value();
+  LINNET_TRY(remove_file(slot_path(slot)));
+  LINNET_TRY(remove_file(slot_head_path(slot)));
+  LINNET_TRY(remove_file(slot_head_path(slot) + ".tmp"));
+  held |= LINNET_TRY(remove_slot_sidecars(slot)) > 0;
+  return held;
+}
+
 Status OtaAgent::check_consistency() const {
   auto fail = [](std::string what) { return Error(ErrorCode::kCorrupt, "store inconsistent: " + std::move(what)); };
-  const StoreState on_disk = LINNET_TRY(read_state(options_.store_dir));
-  if (!(on_disk == state_)) return fail("the state file differs from the agent's record");
+  const StateReading reading = LINNET_TRY(read_state_files(options_.store_dir));
+  if (!reading.damage.empty()) return fail("the state record copies: " + reading.damage);
+  // No copy at all is a store that has not written its first record yet.
+  const StoreState on_disk = reading.state ? *reading.state : StoreState{};
+  if (reading.state.has_value() != reading.any_copy_exists || !(on_disk == state_)) {
+    return fail("the state file differs from the agent's record");
+  }
   if (state_.phase == Phase::kVerifying || state_.phase == Phase::kTrial) {
     return fail("phase " + std::string(phase_name(state_.phase)) + " outside an update");
   }
@@ -718,6 +955,9 @@ Status OtaAgent::check_consistency() const {
       }
     } else if (size) {
       return fail(name + " is " + std::string(slot_status_name(slot.status)) + " but has a file");
+    }
+    if (slot.status != SlotStatus::kGood && LINNET_TRY(file_size(slot_head_path(s)))) {
+      return fail(name + " is " + std::string(slot_status_name(slot.status)) + " but has a signed head");
     }
     if (slot.status == SlotStatus::kTrial) return fail(name + " is in trial outside an update");
     if (slot.status == SlotStatus::kReceiving && (state_.phase != Phase::kReceiving || state_.target_slot != s)) {
@@ -747,7 +987,7 @@ Status OtaAgent::check_consistency() const {
       return fail("transfer fields set without an open transfer");
     }
   }
-  for (const char* tmp : {"state.tmp", "incoming.head.tmp"}) {
+  for (const char* tmp : {"state.tmp", "state.copy.tmp", "incoming.head.tmp", "slot-a.head.tmp", "slot-b.head.tmp"}) {
     if (LINNET_TRY(file_size(path(tmp)))) return fail(std::string(tmp) + " left behind");
   }
   return ok_status();

@@ -3,7 +3,9 @@
 // always keeps a working model, whatever arrives and whenever the power is cut.
 //
 // Store directory (one directory, so one fsync makes its entries durable):
-//   state            StoreState record (store_state.h), replaced atomically
+//   state, state.copy  StoreState record (store_state.h), kept twice (state_files.h)
+//   slot-a.head      the signed head (manifest + signature) of the update slot a holds:
+//                    what rebuilds the record if both copies are lost
 //   slot-a.linnet    the bundle in slot a      slot-b.linnet  the bundle in slot b
 //   incoming.head    the verified head of the open transfer (replaced atomically)
 //   incoming.bundle  its bundle bytes; the first `state.received` are durable
@@ -23,8 +25,13 @@
 // A restart in any phase is resolved by OtaAgent::open (see recover() in the .cpp):
 // receiving resumes, verifying returns to receiving, an interrupted trial is
 // abandoned, leftovers of atomic writes are removed.
+//
+// A store that cannot be written (its file system remounted read-only) or whose
+// record is lost beyond rebuilding (degraded) is still opened: it serves what it
+// holds, writes and deletes nothing, and refuses updates with the reason (health()).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,12 +58,35 @@ using SpaceProbe = std::function<Result<std::uint64_t>(const std::string& dir)>;
 
 inline constexpr std::size_t kDefaultMaxChunkBytes = 1024 * 1024;
 
+enum class StoreAccess : std::uint8_t {
+  kWritable,  // updates, rollback and recovery run
+  kReadOnly,  // the file system refuses writes: serve what the store holds, no updates
+  kDegraded,  // the record is lost and cannot be rebuilt: nothing is written or deleted
+};
+
+// "ok", "read-only", "degraded".
+std::string_view store_access_name(StoreAccess access);
+
+struct StoreHealth {
+  StoreAccess access = StoreAccess::kWritable;
+  // Why the store is read-only or degraded, or what was repaired when it was opened
+  // ("" when nothing was wrong).
+  std::string note;
+};
+
+// What `linnet ota status` and the server show without opening (locking) the store.
+struct StoreReport {
+  StoreState state;    // the newest record copy that checks (empty when there is none)
+  StoreHealth health;  // damage found in the record copies, or a read-only file system
+};
+
 struct AgentOptions {
   std::string store_dir;
   TrialLoader trial_loader;          // required
   SelfTestRunner self_test;          // empty: updates that carry a self-test are refused
   SpaceProbe space_probe;            // empty: statvfs
   CrashPoints* crash_points = nullptr;  // borrowed, may be null; outlives the agent
+  std::function<void(std::string_view)> log;  // may be empty: repairs and degradation
   RuntimeVersion runtime_version = this_runtime_version();
   std::size_t max_chunk_bytes = kDefaultMaxChunkBytes;
   std::uint64_t space_margin_bytes = 1024 * 1024;  // kept free beyond the update
@@ -123,18 +153,32 @@ class OtaAgent {
 
   std::optional<ActiveModel> active() const;
   const StoreState& state() const { return state_; }
+  const StoreHealth& health() const { return health_; }
+  bool writable() const { return health_.access == StoreAccess::kWritable; }
   const std::string& store_dir() const { return options_.store_dir; }
   std::string slot_path(int slot) const;
 
   // Reads the state record without locking or recovering (for `linnet ota status`
-  // while a server holds the store). A store with no state yet reads as empty.
+  // while a server holds the store). A store with no state yet reads as empty; an
+  // error when no copy of the record checks.
   static Result<StoreState> read_state(const std::string& store_dir);
+  // The same, never failing on damage: it is described in the report's health.
+  static Result<StoreReport> inspect(const std::string& store_dir);
 
  private:
   OtaAgent(AgentOptions options, PublicKey public_key, int lock_fd);
 
+  Status load_state();
   Status recover();
+  bool trial_passed(int t) const;
   Status save(StoreState next);
+  Status require_writable(std::string_view what) const;
+  void log(const std::string& message) const;
+  std::string slot_head_path(int slot) const;
+  // Releases slot `slot`'s files: bundle, head and derived files (not durable until
+  // sync_directory). Returns whether anything was there.
+  Result<bool> release_slot_files(int slot) const;
+  Result<ActiveModel> first_loadable_slot() const;
   Status record_error(const Error& error);
   Error fail_transfer(Error error);
   Result<Manifest> verify_head(const UpdateHead& head) const;
@@ -149,6 +193,10 @@ class OtaAgent {
   PublicKey public_key_;
   int lock_fd_ = -1;
   StoreState state_;
+  StoreHealth health_;
+  // Degraded store only: slot files whose signed head is missing or does not match
+  // (kept, never deleted; served only if nothing verified loads).
+  std::array<bool, kSlotCount> unverified_slot_files_{};
 };
 
 }  // namespace linnet::ota

@@ -22,7 +22,7 @@ OtaPhase to_phase(ota::Phase phase) {
 OtaAgentPort::OtaAgentPort(ota::OtaAgent& agent, CommitHook on_commit)
     : borrowed_(&agent), on_commit_(std::move(on_commit)) {
   std::lock_guard lock(agent_mutex_);
-  refresh_snapshot(agent.state());
+  refresh_snapshot(agent.state(), agent.health());
 }
 
 OtaAgentPort::OtaAgentPort(std::string store_dir, AgentOpener open_agent, CommitHook on_commit)
@@ -35,7 +35,7 @@ template <typename Call>
 auto OtaAgentPort::with_agent(Call&& call) -> decltype(call(std::declval<ota::OtaAgent&>())) {
   if (borrowed_ != nullptr) {
     auto r = call(*borrowed_);
-    refresh_snapshot(borrowed_->state());
+    refresh_snapshot(borrowed_->state(), borrowed_->health());
     return r;
   }
   auto agent = open_agent_();
@@ -45,31 +45,33 @@ auto OtaAgentPort::with_agent(Call&& call) -> decltype(call(std::declval<ota::Ot
     return std::move(agent).error();
   }
   auto r = call(*agent);
-  refresh_snapshot(agent->state());
+  refresh_snapshot(agent->state(), agent->health());
   return r;  // the agent closes here, which frees the store's lock
 }
 
 void OtaAgentPort::refresh() {
   std::lock_guard lock(agent_mutex_);
   if (borrowed_ != nullptr) {
-    refresh_snapshot(borrowed_->state());
+    refresh_snapshot(borrowed_->state(), borrowed_->health());
   } else {
     refresh_from_record();
   }
 }
 
 void OtaAgentPort::refresh_from_record() {
-  auto state = ota::OtaAgent::read_state(store_dir_);
-  if (state.ok()) {
-    refresh_snapshot(*state);
+  auto report = ota::OtaAgent::inspect(store_dir_);
+  if (report.ok()) {
+    refresh_snapshot(report->state, report->health);
     return;
   }
   std::lock_guard lock(snapshot_mutex_);
-  snapshot_.last_error = "cannot read the store's state: " + state.error().message();
+  snapshot_.last_error = "cannot read the store's state: " + report.error().message();
 }
 
-void OtaAgentPort::refresh_snapshot(const ota::StoreState& state) {
+void OtaAgentPort::refresh_snapshot(const ota::StoreState& state, const ota::StoreHealth& health) {
   OtaStatus s;
+  s.store = std::string(ota::store_access_name(health.access));
+  s.store_note = health.note;
   s.phase = to_phase(state.phase);
   if (state.phase == ota::Phase::kReceiving) {
     s.received_bytes = state.received;

@@ -58,7 +58,7 @@ class OtaAgentPort final : public OtaPort {
   // snapshot; caller holds agent_mutex_.
   template <typename Call>
   auto with_agent(Call&& call) -> decltype(call(std::declval<ota::OtaAgent&>()));
-  void refresh_snapshot(const ota::StoreState& state);  // caller holds agent_mutex_
+  void refresh_snapshot(const ota::StoreState& state, const ota::StoreHealth& health);  // caller holds agent_mutex_
   void refresh_from_record();                           // caller holds agent_mutex_
 
   ota::OtaAgent* borrowed_ = nullptr;

@@ -58,6 +58,8 @@ struct OtaStatus {
   std::string active_model;          // "" when no model is active
   std::uint64_t active_version = 0;
   std::string last_error;            // why the last transfer/commit failed ("" if none)
+  std::string store = "ok";          // "ok", "read-only" or "degraded" (docs/ota.md)
+  std::string store_note;            // why, or what was repaired ("" if nothing)
 };
 
 class OtaPort {

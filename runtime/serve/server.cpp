@@ -52,7 +52,9 @@ ResponseJson ota_status_json(const OtaStatus& s) {
           {"total_bytes", s.total_bytes},
           {"active_model", s.active_model},
           {"active_version", s.active_version},
-          {"last_error", s.last_error}};
+          {"last_error", s.last_error},
+          {"store", s.store},
+          {"store_note", s.store_note}};
 }
 
 }  // namespace
@@ -449,7 +451,7 @@ ResponseJson Server::info_json() const {
     commands.push_back(name);
   }
   const auto rss = resident_bytes();
-  return {
+  ResponseJson out = {
       {"protocol", kProtocolVersion},
       {"linnet", LINNET_VERSION},
       {"board", kBuildBoard},
@@ -471,6 +473,11 @@ ResponseJson Server::info_json() const {
         {"max_ota_chunk_bytes", parse_limits_.max_ota_chunk_bytes}}},
       {"commands", commands},
   };
+  if (ota_ != nullptr) {
+    const OtaStatus ota = ota_->status();
+    out["ota"] = {{"store", ota.store}, {"store_note", ota.store_note}};
+  }
+  return out;
 }
 
 ResponseJson Server::status_json() const {

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -228,7 +229,8 @@ class OtaFaultTest : public testing::Test {
                                                       std::vector<std::string> args,
                                                       const std::set<std::uint64_t>& allowed_after_crash,
                                                       int retry_exit,  // -1: either
-                                                      std::uint64_t version_after_retry, bool nested_cuts) {
+                                                      std::uint64_t version_after_retry, bool nested_cuts,
+                                                      const std::function<void(const std::string&)>& damage = {}) {
     std::map<std::string, int> covered;
     const std::string run = work_ + "/run-" + scenario;
     const std::string crashed = work_ + "/crashed-" + scenario;
@@ -253,6 +255,7 @@ class OtaFaultTest : public testing::Test {
         continue;
       }
       ++covered[steps[n - 1]];
+      if (damage) damage(run);  // storage fails too, before the restart
       copy_store(run, crashed);
       if (!restart_and_check(run, allowed_after_crash, ctx)) continue;
 
@@ -324,6 +327,18 @@ TEST_F(OtaFaultTest, EveryCrashPointOfAnUpdate) {
       EXPECT_TRUE(covered.count(step)) << "crash point " << step << " was never reached";
     }
   }
+}
+
+// A power cut at every step of an update, and then the state record's primary copy is
+// gone as well (the store's `rm STORE/state` case): the copy restores it; the store
+// is consistent, serves the old or the new model, and the retry lands the update.
+TEST_F(OtaFaultTest, EveryCrashPointOfAnUpdateThenTheRecordIsLost) {
+  auto covered = every_crash_point("update-lost-record", work_ + "/base-v2",
+                                   {"install", work_ + "/v3.lnu", "--chunk", "1048576"}, {2, 3}, -1, 3, false,
+                                   [](const std::string& store) { fs::remove(store + "/state"); });
+  print_coverage("update v2 -> v3, then the record's primary copy removed", covered);
+  EXPECT_TRUE(covered.count("state-copy.tmp-written"));
+  EXPECT_TRUE(covered.count("slot-head.renamed"));
 }
 
 TEST_F(OtaFaultTest, EveryCrashPointOfAFailingUpdate) {

@@ -117,7 +117,10 @@ last=$v
 v=$((v + 1))
 swu "$v" "$W/b/tiny-$v.swu"
 size=$(stat -c %s "$W/b/tiny-$v.swu")
-printf '\xff' | dd of="$W/b/tiny-$v.swu" bs=1 seek=$((size / 2)) conv=notrunc status=none
+# Complement the byte (setting it to a fixed value left it unchanged when it already
+# held that value: the .swu was then rightly installed, and the test failed).
+byte=$(dd if="$W/b/tiny-$v.swu" bs=1 skip=$((size / 2)) count=1 status=none | od -An -tu1 | tr -d ' ')
+printf "\\$(printf %o $((255 - byte)))" | dd of="$W/b/tiny-$v.swu" bs=1 seek=$((size / 2)) conv=notrunc status=none
 if install_ "$W/b/tiny-$v.swu" > "$W/corrupt.log" 2>&1; then fail "a .swu with a changed byte was installed"; else log "ok: the changed .swu was refused"; fi
 [ "$(kv active_version)" = "$last" ] && log "ok: v$last is still active" || fail "v$(kv active_version) is active after the refused .swu, not v$last"
 v=$((v + 1))
