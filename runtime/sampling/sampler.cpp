@@ -132,7 +132,7 @@ Result<TokenId> Sampler::sample(std::span<const float> logits, std::span<const T
     return Error(ErrorCode::kInvalidArgument, "sampler: got " + std::to_string(logits.size()) +
                                                   " logits for a vocabulary of " + std::to_string(vocab));
   const std::size_t n = options_.eligible_ids ? options_.eligible_ids : vocab;
-  const bool greedy = options_.temperature <= 0.0f || options_.top_k == 1;
+  const bool greedy = options_.greedy();
   // work_ = logits / temperature in one pass (a plain copy when greedy); the penalised
   // ids are then redone from the raw logit: penalty first, then temperature, as in
   // transformers.

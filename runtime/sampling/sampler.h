@@ -36,6 +36,9 @@ struct SamplerOptions {
   // Only ids below this are ever chosen (the model's vocabulary is padded beyond the
   // tokenizer's: 1024 rows for 1000 ids); 0 means every logit.
   std::uint32_t eligible_ids = 0;
+
+  // Argmax (after the repetition penalty): no random number is drawn.
+  bool greedy() const { return temperature <= 0.0f || top_k == 1; }
 };
 
 class Sampler {

@@ -75,10 +75,13 @@ struct GenerateOptions {
   bool chat = true;                  // wrap the prompt in the chat template; false = raw text
   std::optional<bool> thinking;      // thinking block on/off; unset = the model's default
   std::optional<std::uint32_t> max_tokens;
+  // Sampling (runtime/sampling/sampler.h, the sampler `linnet run` uses).
   std::optional<float> temperature;  // 0 = greedy
-  std::optional<float> top_p;        // (0, 1]
+  std::optional<float> top_p;        // (0, 1]; 1 = no cut
   std::optional<std::uint32_t> top_k;  // 0 = no top-k cut
-  std::optional<std::uint64_t> seed; // unset = a fresh seed per request
+  std::optional<float> min_p;        // [0, 1); 0 = no cut
+  std::optional<float> repetition_penalty;  // > 0; 1 = none
+  std::optional<std::uint64_t> seed; // unset = a fresh seed per request (reported in the result)
   // Extra stop strings: generation ends when one appears in the text; the text before it
   // is delivered, the stop string itself is not. (The template's end token always stops.)
   std::vector<std::string> stop;
@@ -94,6 +97,18 @@ enum class StopReason : std::uint8_t {
 
 std::string_view stop_reason_name(StopReason reason);
 
+// How the tokens were chosen: the parameters the sampler actually used, after the
+// bundle's defaults filled what the request left out.
+struct SamplingUsed {
+  bool greedy = true;  // argmax (temperature 0 or top_k 1): only repetition_penalty applies
+  float temperature = 0.0f;
+  std::uint32_t top_k = 0;
+  float top_p = 1.0f;
+  float min_p = 0.0f;
+  float repetition_penalty = 1.0f;
+  std::uint64_t seed = 0;  // the same seed and request give the same tokens
+};
+
 struct GenerateResult {
   StopReason stop_reason = StopReason::kEndOfTurn;
   std::uint32_t prompt_tokens = 0;
@@ -101,7 +116,7 @@ struct GenerateResult {
   double prefill_ms = 0;
   double decode_ms = 0;
   double total_ms = 0;
-  std::string sampling;  // how tokens were chosen, e.g. "greedy" (reported to the client)
+  SamplingUsed sampling;  // reported to the client
 };
 
 // Receives each generated token's text as soon as it is sampled, once per token (an

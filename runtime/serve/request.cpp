@@ -12,6 +12,14 @@ namespace {
 
 using Json = nlohmann::json;
 
+// [min, max], with either end open.
+struct NumberRange {
+  double min = 0;
+  double max = 0;
+  bool min_open = false;
+  bool max_open = false;
+};
+
 // Reads the fields of one request object, stopping at the first problem and keeping
 // a message that names the field. Every getter checks the JSON type before reading,
 // so nlohmann never throws.
@@ -55,25 +63,18 @@ class FieldReader {
     return true;
   }
 
-  bool read_number(std::string_view key, double min, double max, bool min_exclusive,
-                   std::optional<float>& out) {
-    if (!has(key)) return true;
-    float v = 0;
-    if (!read_number(key, min, max, min_exclusive, v)) return false;
-    out = v;
-    return true;
-  }
-
-  // A number in [min, max] (or (min, max] when min_exclusive).
-  bool read_number(std::string_view key, double min, double max, bool min_exclusive, float& out) {
+  // A number in `range`; `out` is set only when present (and valid).
+  bool read_number(std::string_view key, const NumberRange& range, std::optional<float>& out) {
     const Json* v = find(key, false);
     if (v == nullptr) return error_.empty();
-    const std::string range = std::string(min_exclusive ? "(" : "[") + trim_number(min) + ", " +
-                              trim_number(max) + "]";
-    if (!v->is_number()) return fail(key, "must be a number in " + range);
+    const std::string shape = "must be a number in " + std::string(range.min_open ? "(" : "[") +
+                              trim_number(range.min) + ", " + trim_number(range.max) +
+                              (range.max_open ? ")" : "]");
+    if (!v->is_number()) return fail(key, shape);
     const double d = v->get<double>();
-    if (!std::isfinite(d) || d > max || d < min || (min_exclusive && d == min)) {
-      return fail(key, "must be a number in " + range);
+    if (!std::isfinite(d) || d > range.max || d < range.min || (range.min_open && d == range.min) ||
+        (range.max_open && d == range.max)) {
+      return fail(key, shape);
     }
     out = static_cast<float>(d);
     return true;
@@ -223,15 +224,17 @@ ParsedLine parse_generate(RequestId id, FieldReader& f) {
   GenerateOptions& o = c.options;
   const std::size_t no_limit = std::numeric_limits<std::size_t>::max();
   std::optional<bool> chat, stream;
-  if (!f.only("generate", {"prompt", "system", "chat", "think", "max_tokens", "temperature",
-                           "top_p", "top_k", "seed", "stop", "stream"}) ||
+  if (!f.only("generate", {"prompt", "system", "chat", "think", "max_tokens", "temperature", "top_p",
+                           "top_k", "min_p", "repetition_penalty", "seed", "stop", "stream"}) ||
       !f.read_string("prompt", true, no_limit, c.prompt) ||
       !f.read_string("system", false, no_limit, o.system) || !f.read_bool("chat", chat) ||
       !f.read_bool("think", o.thinking) || !f.read_bool("stream", stream) ||
       !f.read_uint("max_tokens", 1, kMaxGenerateTokens, o.max_tokens) ||
-      !f.read_number("temperature", 0.0, 10.0, false, o.temperature) ||
-      !f.read_number("top_p", 0.0, 1.0, true, o.top_p) ||
+      !f.read_number("temperature", {.min = 0.0, .max = 10.0}, o.temperature) ||
+      !f.read_number("top_p", {.min = 0.0, .max = 1.0, .min_open = true}, o.top_p) ||
       !f.read_uint("top_k", 0, 100000, o.top_k) ||
+      !f.read_number("min_p", {.min = 0.0, .max = 1.0, .max_open = true}, o.min_p) ||
+      !f.read_number("repetition_penalty", {.min = 0.0, .max = 10.0, .min_open = true}, o.repetition_penalty) ||
       !f.read_uint("seed", 0, std::numeric_limits<std::uint64_t>::max(), o.seed) ||
       !f.read_string_list("stop", false, 0, kMaxStopStrings, kMaxStopStringBytes, o.stop)) {
     return bad_request(std::move(id), f.error());

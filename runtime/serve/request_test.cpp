@@ -99,14 +99,20 @@ TEST(ParseRequest, GenerateDefaultsAndRanges) {
   EXPECT_FALSE(g.options.max_tokens.has_value());
   EXPECT_FALSE(g.options.temperature.has_value());
   EXPECT_FALSE(g.options.top_k.has_value());
+  EXPECT_FALSE(g.options.top_p.has_value());
+  EXPECT_FALSE(g.options.min_p.has_value());
+  EXPECT_FALSE(g.options.repetition_penalty.has_value());
 
   r = ok(R"({"id":2,"cmd":"generate","prompt":"p","max_tokens":12,"temperature":0,"top_p":0.5,)"
-         R"("top_k":0,"seed":18446744073709551615,"stop":["\n\n"],"stream":false,"think":true})");
+         R"("top_k":0,"min_p":0.05,"repetition_penalty":1.1,"seed":18446744073709551615,"stop":["\n\n"],)"
+         R"("stream":false,"think":true})");
   const auto& h = std::get<GenerateCommand>(r.command);
   EXPECT_EQ(h.options.max_tokens, std::optional<std::uint32_t>(12));
   EXPECT_EQ(h.options.temperature, std::optional<float>(0.0f));
   EXPECT_EQ(h.options.top_p, std::optional<float>(0.5f));
   EXPECT_EQ(h.options.top_k, std::optional<std::uint32_t>(0));
+  EXPECT_EQ(h.options.min_p, std::optional<float>(0.05f));
+  EXPECT_EQ(h.options.repetition_penalty, std::optional<float>(1.1f));
   EXPECT_EQ(h.options.seed, std::optional<std::uint64_t>(18446744073709551615ull));
   EXPECT_EQ(h.options.stop, (std::vector<std::string>{"\n\n"}));
   EXPECT_EQ(h.options.thinking, std::optional<bool>(true));
@@ -120,6 +126,10 @@ TEST(ParseRequest, GenerateDefaultsAndRanges) {
                           R"({"id":2,"cmd":"generate","prompt":"p","temperature":-0.1})",
                           R"({"id":2,"cmd":"generate","prompt":"p","temperature":"hot"})",
                           R"({"id":2,"cmd":"generate","prompt":"p","seed":-5})",
+                          R"({"id":2,"cmd":"generate","prompt":"p","min_p":1})",
+                          R"({"id":2,"cmd":"generate","prompt":"p","min_p":-0.1})",
+                          R"({"id":2,"cmd":"generate","prompt":"p","repetition_penalty":0})",
+                          R"({"id":2,"cmd":"generate","prompt":"p","repetition_penalty":11})",
                           R"({"id":2,"cmd":"generate","prompt":"p","stream":1})",
                           R"({"id":2,"cmd":"generate","prompt":"p","chat":false,"system":"s"})",
                           R"({"id":2,"cmd":"generate"})"}) {
@@ -127,6 +137,8 @@ TEST(ParseRequest, GenerateDefaultsAndRanges) {
     EXPECT_EQ(e.code, ProtocolError::kBadRequest) << bad;
     EXPECT_EQ(e.id, RequestId::number(2)) << bad;
   }
+  EXPECT_EQ(err(R"({"id":2,"cmd":"generate","prompt":"p","min_p":1})").message,
+            "field 'min_p' must be a number in [0, 1)");
 }
 
 TEST(ParseRequest, CancelTargetsAnId) {

@@ -30,6 +30,20 @@ double ms_since(Clock::time_point t) {
 // the scale (not multiplying by a step) gives the double nearest the decimal value.
 double rounded(double value, double scale = 1000.0) { return std::round(value * scale) / scale; }
 
+// {"method":"greedy","repetition_penalty":1} or {"method":"sample","temperature":0.7,...,"seed":1}.
+// Parameters to 6 decimals, so a request's 0.9 (held as a float) reads back as 0.9.
+ResponseJson sampling_json(const SamplingUsed& s) {
+  constexpr double kScale = 1e6;
+  if (s.greedy) return {{"method", "greedy"}, {"repetition_penalty", rounded(s.repetition_penalty, kScale)}};
+  return {{"method", "sample"},
+          {"temperature", rounded(s.temperature, kScale)},
+          {"top_k", s.top_k},
+          {"top_p", rounded(s.top_p, kScale)},
+          {"min_p", rounded(s.min_p, kScale)},
+          {"repetition_penalty", rounded(s.repetition_penalty, kScale)},
+          {"seed", s.seed}};
+}
+
 // Largest OTA chunk whose request still fits in a line: base64 takes 4 characters per
 // 3 bytes, and the rest of the request (id, cmd, offset, crc32) under 200 bytes.
 std::size_t ota_chunk_limit(std::size_t max_line_bytes) {
@@ -594,7 +608,7 @@ std::string Server::run_generate(const RequestId& id, const GenerateCommand& com
       {"decode_ms", rounded(r.decode_ms)},
       {"total_ms", rounded(r.total_ms)},
       {"tokens_per_s", rounded(r.decode_ms > 0 ? r.generated_tokens * 1000.0 / r.decode_ms : 0.0, 100.0)},
-      {"sampling", r.sampling},
+      {"sampling", sampling_json(r.sampling)},
   };
   if (!command.stream) out["text"] = std::move(text);
   return ok_line(id, std::move(out));

@@ -93,7 +93,17 @@ TEST(Server, GenerateStreamsOneLinePerTokenThenCountsAndTimings) {
     EXPECT_TRUE(r[k].is_number()) << k;
   }
   EXPECT_FALSE(r.contains("text"));
-  EXPECT_EQ(r["sampling"], "fake");
+  EXPECT_EQ(r["sampling"], (Json{{"method", "greedy"}, {"repetition_penalty", 1.0}}));
+
+  // Every sampling field reaches the backend; the result reports what it used.
+  s.client().send_json(request(4, "generate", {{"prompt", "hello"}, {"max_tokens", 1}, {"temperature", 0.9},
+                                              {"top_k", 40}, {"top_p", 0.95}, {"min_p", 0.05},
+                                              {"repetition_penalty", 1.1}, {"seed", 1}}));
+  auto b = s.client().await(4);
+  ASSERT_EQ(b.final["ok"], true) << b.final.dump();
+  const Json expected = Json::parse(R"({"method":"sample","temperature":0.9,"top_k":40,"top_p":0.95,)"
+                                    R"("min_p":0.05,"repetition_penalty":1.1,"seed":1})");
+  EXPECT_EQ(b.final["result"]["sampling"], expected) << b.final.dump();
 }
 
 TEST(Server, GenerateEndOfTextStopStringsAndNonStreaming) {

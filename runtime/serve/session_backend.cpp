@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <random>
 
 #include "core/sha256.h"
 #include "serve/stop_strings.h"
@@ -25,6 +26,37 @@ StopReason to_stop_reason(GenerationStop stop) {
     case GenerationStop::kCancelled: return StopReason::kCancelled;
   }
   return StopReason::kEndOfTurn;
+}
+
+// A seed for a request without one. 53 bits, so that a client reading the reported seed
+// into a double (JavaScript) can send it back exactly.
+std::uint64_t fresh_seed() {
+  std::random_device device;
+  const std::uint64_t bits = (static_cast<std::uint64_t>(device()) << 32) | device();
+  return bits & ((std::uint64_t{1} << 53) - 1);
+}
+
+// The bundle's generation defaults (as `linnet run` takes them) with the request's fields
+// over them.
+SamplerOptions sampler_options(const Session& session, const GenerateOptions& request) {
+  SamplerOptions o = session.default_sampling();
+  if (request.temperature) o.temperature = *request.temperature;
+  if (request.top_k) o.top_k = *request.top_k;
+  if (request.top_p) o.top_p = *request.top_p;
+  if (request.min_p) o.min_p = *request.min_p;
+  if (request.repetition_penalty) o.repetition_penalty = *request.repetition_penalty;
+  o.seed = request.seed ? *request.seed : fresh_seed();
+  return o;
+}
+
+SamplingUsed sampling_used(const SamplerOptions& o) {
+  return SamplingUsed{.greedy = o.greedy(),
+                      .temperature = o.temperature,
+                      .top_k = o.top_k,
+                      .top_p = o.top_p,
+                      .min_p = o.min_p,
+                      .repetition_penalty = o.repetition_penalty,
+                      .seed = o.seed};
 }
 
 }  // namespace
@@ -138,9 +170,8 @@ Result<GenerateResult> SessionBackend::generate(std::string_view prompt, const G
   GenerationOptions g;
   const GenerationDefaults& defaults = session.model().bundle().generation_defaults();
   g.max_new_tokens = options.max_tokens.value_or(static_cast<std::uint32_t>(defaults.max_new_tokens));
+  g.sampling = sampler_options(session, options);
   g.cancelled = [&cancel] { return cancel.cancelled(); };
-  // SAMPLER: the session generates greedily until the sampler lands; then temperature,
-  // top_p, top_k and seed (else the bundle's defaults) go into its sampling parameters.
 
   StopStringFilter filter(options.stop);
   const PieceSink sink = [&](std::string_view piece) {
@@ -161,7 +192,7 @@ Result<GenerateResult> SessionBackend::generate(std::string_view prompt, const G
   r.prefill_ms = generated->prefill_ms;
   r.decode_ms = generated->decode_ms;
   r.total_ms = ms_since(start);
-  r.sampling = "greedy";
+  r.sampling = sampling_used(g.sampling);
   return r;
 }
 

@@ -30,8 +30,23 @@ std::unique_ptr<SessionBackend> open_backend() {
   return b.ok() ? std::move(b).value() : nullptr;
 }
 
-// Greedy generation straight from a Session: the reference the backend must match.
-std::string direct_generation(std::string_view prompt, std::uint32_t max_tokens, bool chat = true) {
+// The bundle's generation defaults as sampler options, with `temperature` and `seed`.
+SamplerOptions bundle_sampling(float temperature, std::uint64_t seed) {
+  auto model = Model::open(linnet::testing::tiny_bundle_path());
+  EXPECT_TRUE(model.ok());
+  const GenerationDefaults& d = (*model)->bundle().generation_defaults();
+  return SamplerOptions{.temperature = temperature,
+                        .top_k = static_cast<std::uint32_t>(d.top_k),
+                        .top_p = d.top_p,
+                        .min_p = d.min_p,
+                        .repetition_penalty = d.repetition_penalty,
+                        .seed = seed};
+}
+
+// Generation straight from a Session (greedy unless `sampling` says otherwise): the
+// reference the backend must match.
+std::string direct_generation(std::string_view prompt, std::uint32_t max_tokens, bool chat = true,
+                              SamplerOptions sampling = {.temperature = 0.0f}) {
   auto model = Model::open(linnet::testing::tiny_bundle_path());
   EXPECT_TRUE(model.ok());
   SessionOptions so = small_options().session;
@@ -41,6 +56,7 @@ std::string direct_generation(std::string_view prompt, std::uint32_t max_tokens,
   EXPECT_TRUE(ids.ok());
   GenerationOptions g;
   g.max_new_tokens = max_tokens;
+  g.sampling = sampling;
   std::string text;
   auto r = (*session)->generate(*ids, g, [&](std::string_view p) {
     text += p;
@@ -103,6 +119,7 @@ TEST(SessionBackend, GenerateStreamsWhatTheSessionGenerates) {
   int pieces = 0;
   GenerateOptions o;
   o.max_tokens = 24;
+  o.temperature = 0.0f;
   CancelToken cancel;
   auto r = b->generate("What is your refund policy?", o, [&](std::string_view p) {
     text += p;
@@ -111,8 +128,103 @@ TEST(SessionBackend, GenerateStreamsWhatTheSessionGenerates) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(text, expected);
   EXPECT_EQ(static_cast<std::uint32_t>(pieces), r->generated_tokens);
-  EXPECT_EQ(r->sampling, "greedy");
+  EXPECT_TRUE(r->sampling.greedy);
   EXPECT_GT(r->prompt_tokens, 5u);
+}
+
+std::string generate_text(SessionBackend& b, std::string_view prompt, const GenerateOptions& o,
+                          GenerateResult* result = nullptr) {
+  std::string text;
+  CancelToken cancel;
+  auto r = b.generate(prompt, o, [&](std::string_view p) { text += p; }, cancel);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  if (r.ok() && result != nullptr) *result = *r;
+  return text;
+}
+
+// The sampler `linnet run` uses: temperature and seed from the request, the rest from the
+// bundle; the same seed gives the same text, other seeds other texts.
+TEST(SessionBackend, GenerateSamplesWithTheRequestsSeed) {
+  auto b = open_backend();
+  ASSERT_NE(b, nullptr);
+  constexpr std::string_view kPrompt = "the the the the";
+  GenerateOptions o;
+  o.chat = false;
+  o.max_tokens = 24;
+  o.temperature = 1.5f;
+  o.seed = 1;
+  GenerateResult r;
+  const std::string first = generate_text(*b, kPrompt, o, &r);
+  EXPECT_EQ(first, direct_generation(kPrompt, 24, false, bundle_sampling(1.5f, 1)));
+  EXPECT_EQ(generate_text(*b, kPrompt, o), first);
+  EXPECT_FALSE(r.sampling.greedy);
+  EXPECT_EQ(r.sampling.temperature, 1.5f);
+  EXPECT_EQ(r.sampling.seed, 1u);
+  const SamplerOptions defaults = bundle_sampling(1.5f, 1);
+  EXPECT_EQ(r.sampling.top_k, defaults.top_k);
+  EXPECT_EQ(r.sampling.top_p, defaults.top_p);
+
+  o.temperature = 0.0f;
+  const std::string greedy = generate_text(*b, kPrompt, o);
+  EXPECT_EQ(greedy, direct_generation(kPrompt, 24, false));
+  EXPECT_NE(first, greedy);  // 24 tokens at temperature 1.5 on the tiny model
+
+  o.temperature = 1.5f;
+  int differ = 0;
+  for (std::uint64_t seed = 2; seed < 6; ++seed) {
+    o.seed = seed;
+    differ += generate_text(*b, kPrompt, o) != first ? 1 : 0;
+  }
+  EXPECT_GT(differ, 0);
+}
+
+TEST(SessionBackend, GenerateTakesEachSamplingFieldAndTheBundlesDefaults) {
+  auto b = open_backend();
+  ASSERT_NE(b, nullptr);
+  constexpr std::string_view kPrompt = "the the the the";
+  GenerateOptions o;
+  o.chat = false;
+  o.max_tokens = 16;
+  GenerateResult r;
+  // Nothing given: the bundle's defaults (the converter's Qwen defaults: sampling, not
+  // greedy) and a fresh seed, which reproduces the text when sent back.
+  const std::string text = generate_text(*b, kPrompt, o, &r);
+  auto model = Model::open(linnet::testing::tiny_bundle_path());
+  ASSERT_TRUE(model.ok());
+  const GenerationDefaults& d = (*model)->bundle().generation_defaults();
+  ASSERT_GT(d.temperature, 0.0f);
+  EXPECT_FALSE(r.sampling.greedy);
+  EXPECT_EQ(r.sampling.temperature, d.temperature);
+  EXPECT_EQ(r.sampling.top_k, static_cast<std::uint32_t>(d.top_k));
+  EXPECT_EQ(r.sampling.top_p, d.top_p);
+  EXPECT_EQ(r.sampling.min_p, d.min_p);
+  EXPECT_EQ(r.sampling.repetition_penalty, d.repetition_penalty);
+  EXPECT_LT(r.sampling.seed, std::uint64_t{1} << 53);
+  EXPECT_EQ(text, direct_generation(kPrompt, 16, false, bundle_sampling(d.temperature, r.sampling.seed)));
+  o.seed = r.sampling.seed;
+  EXPECT_EQ(generate_text(*b, kPrompt, o), text);
+
+  // Every field reaches the sampler.
+  o.temperature = 0.8f;
+  o.top_k = 5;
+  o.top_p = 0.9f;
+  o.min_p = 0.05f;
+  o.repetition_penalty = 1.3f;
+  o.seed = 77;
+  const std::string tuned = generate_text(*b, kPrompt, o, &r);
+  const SamplerOptions expected{.temperature = 0.8f, .top_k = 5, .top_p = 0.9f, .min_p = 0.05f,
+                                .repetition_penalty = 1.3f, .seed = 77};
+  EXPECT_EQ(tuned, direct_generation(kPrompt, 16, false, expected));
+  EXPECT_EQ(r.sampling.top_k, 5u);
+  EXPECT_EQ(r.sampling.top_p, 0.9f);
+  EXPECT_EQ(r.sampling.min_p, 0.05f);
+  EXPECT_EQ(r.sampling.repetition_penalty, 1.3f);
+
+  // Greedy with a repetition penalty: argmax of the penalised logits.
+  o.temperature = 0.0f;
+  generate_text(*b, kPrompt, o, &r);
+  EXPECT_TRUE(r.sampling.greedy);
+  EXPECT_EQ(r.sampling.repetition_penalty, 1.3f);
 }
 
 TEST(SessionBackend, StopStringCutsTheTextBeforeIt) {
@@ -127,6 +239,7 @@ TEST(SessionBackend, StopStringCutsTheTextBeforeIt) {
   GenerateOptions o;
   o.max_tokens = 24;
   o.chat = false;
+  o.temperature = 0.0f;
   o.stop = {stop};
   std::string text;
   CancelToken cancel;
@@ -143,6 +256,7 @@ TEST(SessionBackend, CancelStopsWithinOneToken) {
   GenerateOptions o;
   o.max_tokens = 200;
   o.chat = false;
+  o.temperature = 0.0f;  // greedy: the raw text continues past 3 tokens
   CancelToken cancel;
   std::uint32_t calls = 0;
   auto r = b->generate("the the the the", o, [&](std::string_view) {
@@ -187,13 +301,29 @@ TEST(SessionBackend, OverTheSerialLine) {
   config.with_ota = false;
   testing::PtyServer s(config);
   const std::string expected = direct_generation("How do I reset my password?", 16);
-  s.client().send_json({{"id", 1}, {"cmd", "generate"}, {"prompt", "How do I reset my password?"}, {"max_tokens", 16}});
+  s.client().send_json({{"id", 1}, {"cmd", "generate"}, {"prompt", "How do I reset my password?"},
+                        {"max_tokens", 16}, {"temperature", 0}});
   auto a = s.client().await(1, 60000ms);
   ASSERT_EQ(a.final["ok"], true) << a.final.dump();
   std::string text;
   for (const Json& e : a.events) text += e["text"].get<std::string>();
   EXPECT_EQ(text, expected);
-  EXPECT_EQ(a.final["result"]["sampling"], "greedy");
+  EXPECT_EQ(a.final["result"]["sampling"], (Json{{"method", "greedy"}, {"repetition_penalty", 1.0}}));
+
+  // Sampled: the same text as the session's sampler with that seed, twice.
+  const std::string sampled = direct_generation("the the the the", 16, false, bundle_sampling(0.9f, 1));
+  for (int id : {10, 11}) {
+    s.client().send_json({{"id", id}, {"cmd", "generate"}, {"prompt", "the the the the"}, {"chat", false},
+                          {"max_tokens", 16}, {"temperature", 0.9}, {"seed", 1}, {"stream", false}});
+    auto g = s.client().await(id, 60000ms);
+    ASSERT_EQ(g.final["ok"], true) << g.final.dump();
+    EXPECT_EQ(g.final["result"]["text"], sampled);
+    const Json& used = g.final["result"]["sampling"];
+    EXPECT_EQ(used["method"], "sample");
+    EXPECT_EQ(used["temperature"], 0.9);
+    EXPECT_EQ(used["seed"], 1);
+    EXPECT_EQ(used["top_k"], bundle_sampling(0.9f, 1).top_k);
+  }
 
   s.client().send_json({{"id", 2}, {"cmd", "classify"}, {"text", "You are an idiot"},
                         {"labels", {"SAFE", "SPAM", "ABUSE"}}, {"system", kPolicy}});

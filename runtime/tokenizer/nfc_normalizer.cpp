@@ -2,6 +2,7 @@
 
 #include <utf8proc.h>
 
+#include "tokenizer/unicode9_assigned.h"
 #include "tokenizer/utf8.h"
 
 namespace linnet {
@@ -9,9 +10,15 @@ namespace {
 
 constexpr int kNfcOptions = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
 
+// Unicode 9.0 (what Hugging Face normalises with) did not have it: a starter with no
+// decomposition that composes with nothing, so NFC neither moves it nor lets anything
+// compose across it. utf8proc (Unicode 15.1) must never see it.
+bool is_barrier(std::uint32_t cp) { return !assigned_in_unicode9(cp); }
+
 bool classify_inert(std::uint32_t cp) {
   if (cp < 0x80) return true;
   if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // not a character; never in valid UTF-8
+  if (is_barrier(cp)) return true;
   const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
   if (p->combining_class != 0) return false;
   switch (p->category) {
@@ -101,8 +108,14 @@ Status NfcNormalizer::normalize(std::string_view text, std::string& out, Scratch
       continue;
     }
     // A window from the last inert character (it may compose with what follows) up
-    // to the next inert character.
-    const std::size_t window_begin = std::max(last_inert, copied);
+    // to the next inert character. A barrier composes with nothing: the window starts
+    // after it, so marks that follow it are only reordered among themselves.
+    std::size_t window_begin = std::max(last_inert, copied);
+    if (window_begin < start) {
+      std::size_t after = window_begin;
+      std::uint32_t first = 0;
+      if (utf8::decode(text, after, first) && is_barrier(first)) window_begin = after;
+    }
     std::size_t window_end = i;
     while (window_end < text.size()) {
       std::size_t next = window_end;

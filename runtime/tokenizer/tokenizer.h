@@ -3,7 +3,8 @@
 //
 // encode(text):
 //   1. added tokens (<|im_start|>, <think>, ...) are found in the raw text first;
-//   2. each stretch of text between them is NFC-normalised (utf8proc),
+//   2. each stretch of text between them is NFC-normalised (utf8proc, with Unicode
+//      9.0's rules for later code points, as Hugging Face: nfc_normalizer.h),
 //   3. split by the Qwen pre-tokenizer regex (pre_tokenizer.h),
 //   4. and each piece's bytes are merged by BPE rank (bpe_merger.h).
 // decode(ids): the tokens' bytes concatenated; ill-formed UTF-8 (ids that cut a

@@ -3,8 +3,9 @@
 //   linnet-client --port /dev/ttyUSB0 [--baud 115200] [--rtscts] COMMAND [ARGS]
 //     info | status | ping | ota-status | ota-abort
 //     classify TEXT --labels A,B[,C...] [--system S]
-//     generate PROMPT [--max-tokens N] [--temperature T] [--top-p P] [--top-k K]
-//                     [--seed N] [--system S] [--raw] [--think|--no-think] [--no-stream]
+//     generate PROMPT [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P]
+//                     [--repetition-penalty R] [--seed N] [--system S] [--raw]
+//                     [--think|--no-think] [--no-stream]
 //     cancel [ID]
 //     ota-push FILE.lnu [--chunk BYTES]
 //     send JSON          (any request object; prints every line that answers it)
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ota_push.h"
@@ -35,8 +37,9 @@ constexpr char kUsage[] =
     "usage: linnet-client --port DEVICE [--baud N] [--rtscts] COMMAND [ARGS]\n"
     "  info | status | ping | ota-status | ota-abort\n"
     "  classify TEXT --labels A,B[,...] [--system S]\n"
-    "  generate PROMPT [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed N]\n"
-    "                  [--system S] [--raw] [--think|--no-think] [--no-stream]\n"
+    "  generate PROMPT [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P]\n"
+    "                  [--repetition-penalty R] [--seed N] [--system S] [--raw] [--think|--no-think]\n"
+    "                  [--no-stream]\n"
     "  cancel [ID]\n"
     "  ota-push FILE.lnu [--chunk BYTES]\n"
     "  send JSON\n";
@@ -169,13 +172,15 @@ int run_generate(SerialClient& client, const Flags& f) {
     if (!n) return usage("--seed needs a number");
     req["seed"] = *n;
   }
-  for (const char* name : {"--temperature", "--top-p"}) {
-    if (auto v = f.get(name)) {
+  for (const auto& [flag, field] : {std::pair{"--temperature", "temperature"}, std::pair{"--top-p", "top_p"},
+                                     std::pair{"--min-p", "min_p"},
+                                     std::pair{"--repetition-penalty", "repetition_penalty"}}) {
+    if (auto v = f.get(flag)) {
       char* end = nullptr;
       const std::string s(*v);
       const double d = std::strtod(s.c_str(), &end);
-      if (end == s.c_str() || *end != '\0') return usage("--temperature/--top-p need a number");
-      req[std::string_view(name) == "--temperature" ? "temperature" : "top_p"] = d;
+      if (end == s.c_str() || *end != '\0') return usage((std::string(flag) + " needs a number").c_str());
+      req[field] = d;
     }
   }
   if (auto v = f.get("--system")) req["system"] = std::string(*v);

@@ -99,7 +99,14 @@ Result<GenerateResult> FakeBackend::generate(std::string_view prompt, const Gene
   const std::int64_t delay_override = token_delay_us_.load();
   const std::chrono::microseconds delay =
       delay_override >= 0 ? std::chrono::microseconds(delay_override) : options_.token_delay;
-  r.sampling = "fake";
+  // The request's sampling fields, echoed (unset: temperature 0, seed 0).
+  r.sampling.temperature = options.temperature.value_or(0.0f);
+  r.sampling.top_k = options.top_k.value_or(0);
+  r.sampling.top_p = options.top_p.value_or(1.0f);
+  r.sampling.min_p = options.min_p.value_or(0.0f);
+  r.sampling.repetition_penalty = options.repetition_penalty.value_or(1.0f);
+  r.sampling.seed = options.seed.value_or(0);
+  r.sampling.greedy = r.sampling.temperature <= 0.0f;
   const std::uint32_t max_tokens = options.max_tokens.value_or(16);
   for (std::uint32_t i = 0; i < max_tokens; ++i) {
     if (i == eos_after) {

@@ -8,7 +8,8 @@
 //     that split a UTF-8 sequence); a prompt "eos:<n>" ends with end_of_turn after n
 //     tokens; a stop string ends it after the token that completes it; "fail" fails with kInternal; a
 //     prompt over 4096 bytes fails with kInvalidArgument. Checks the cancel token before
-//     every token, sleeps token_delay per token.
+//     every token, sleeps token_delay per token. The result's sampling echoes the
+//     request's sampling fields (unset: temperature 0, i.e. greedy; seed 0).
 //   classify: weight 10 for each label that occurs in the text, 1 otherwise,
 //     normalised; text "fail" fails with kInternal. Sleeps classify_delay (cancellable).
 // FakeOtaPort: the head is the text "fake-update version=<v> size=<n> sha256=<hex>";
