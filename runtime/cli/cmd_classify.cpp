@@ -13,7 +13,8 @@
 //     token ids (docs/classify.md).
 // Common: [--prefix-cache FILE] keeps the --system prefix state in FILE (loaded when it
 // matches the bundle and prefix, else rebuilt and saved); [--no-prefix-cache];
-// [--score-end] also scores <|im_end|> after each label; [--threads N] [--context N]
+// [--score-end] also scores <|im_end|> after each label; [--skip-verify] does not hash the
+// bundle at open (it is by default: a damaged bundle is refused); [--threads N] [--context N]
 // [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference].
 #include <algorithm>
 #include <chrono>
@@ -40,7 +41,7 @@ int usage() {
                "usage: linnet classify m.linnet --labels A,B,C [--system TEXT] TEXT\n"
                "       linnet classify m.linnet --labels A,B,C [--system TEXT] --jsonl < requests.jsonl\n"
                "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
-               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--threads N]\n"
+               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--skip-verify] [--threads N]\n"
                "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference] [--json]\n");
   return 2;
 }
@@ -299,7 +300,7 @@ int run_classify(Args args) {
   if (no_cache) f.classifier.prefix_cache_entries = 0;
   f.session = session_flags.options_for(f.bundle);
 
-  auto loaded = open_session("classify", f.bundle, f.session);
+  auto loaded = open_session("classify", f.bundle, session_flags.model, f.session);
   if (!loaded) return 1;
   Session& session = *loaded->session;
   if (f.bench) {

@@ -25,6 +25,7 @@ std::string_view protocol_error_name(ProtocolError error) {
     case ProtocolError::kUnsupported: return "unsupported";
     case ProtocolError::kChecksum: return "checksum";
     case ProtocolError::kBackend: return "backend";
+    case ProtocolError::kNumeric: return "numeric";
     case ProtocolError::kOta: return "ota";
     case ProtocolError::kShuttingDown: return "shutting_down";
     case ProtocolError::kInternal: return "internal";

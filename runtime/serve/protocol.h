@@ -58,6 +58,7 @@ enum class ProtocolError : std::uint8_t {
   kUnsupported,     // the server has no such facility (e.g. no OTA agent)
   kChecksum,        // an OTA chunk's CRC-32 does not match its data
   kBackend,         // the model failed to answer
+  kNumeric,         // the model's output was NaN or infinite (damaged weights): no answer
   kOta,             // the OTA agent refused (message says why)
   kShuttingDown,    // the server is stopping; the request was not run
   kInternal,        // a bug

@@ -42,6 +42,7 @@ ProtocolError model_error_code(ErrorCode code) {
     case ErrorCode::kCancelled: return ProtocolError::kCancelled;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kOutOfRange: return ProtocolError::kBadRequest;
+    case ErrorCode::kNumeric: return ProtocolError::kNumeric;
     default: return ProtocolError::kBackend;
   }
 }
@@ -599,6 +600,14 @@ std::string Server::run_classify(const RequestId& id, const ClassifyCommand& com
   const ClassifyResult& r = *result;
   if (r.labels.empty()) {
     return counted_error(id, ProtocolError::kInternal, "the backend returned no label probabilities");
+  }
+  // Fail closed whatever the backend: a NaN probability would make "label" the first one
+  // asked for (every comparison with NaN is false), and JSON would print it as null.
+  for (const LabelProbability& l : r.labels) {
+    if (!std::isfinite(l.probability)) {
+      return counted_error(id, ProtocolError::kNumeric,
+                           "the probability of label '" + l.label + "' is not finite: no label given");
+    }
   }
   ResponseJson probabilities = ResponseJson::object();
   const LabelProbability* best = &r.labels.front();
