@@ -16,6 +16,7 @@ std::string_view protocol_error_name(ProtocolError error) {
   switch (error) {
     case ProtocolError::kLineTooLong: return "line_too_long";
     case ProtocolError::kLineTimeout: return "line_timeout";
+    case ProtocolError::kUnanswered: return "unanswered_lines";
     case ProtocolError::kBadJson: return "bad_json";
     case ProtocolError::kBadRequest: return "bad_request";
     case ProtocolError::kUnknownCommand: return "unknown_command";

@@ -49,6 +49,7 @@ class RequestId {
 enum class ProtocolError : std::uint8_t {
   kLineTooLong,     // the line exceeded the length limit and was discarded
   kLineTimeout,     // a partial line was followed by silence and was discarded
+  kUnanswered,      // summary: this many unreadable lines got no error of their own (noise limit)
   kBadJson,         // the line is not JSON
   kBadRequest,      // JSON, but a field is missing, mistyped or out of range
   kUnknownCommand,  // "cmd" names no command
