@@ -105,32 +105,24 @@ linnet_status copy_out(const std::string& text, char* out, std::size_t capacity,
   return ok(error);
 }
 
-// The checks the C structs need beyond what the C++ layer checks: values the conversion
-// below would otherwise clamp or reinterpret (a negative top_k, a negative temperature),
-// and the flags that must be 0 or 1. The message names the field.
+// The checks the C structs need beyond what the C++ layer checks (values the conversion
+// to C++ options would clamp or reinterpret, flags that must be 0 or 1). The message
+// names the field.
 linnet_status invalid(linnet_error* error, const std::string& message) {
   return fail(error, LINNET_INVALID_ARGUMENT, message);
 }
 
 bool is_flag(std::int32_t v) { return v == 0 || v == 1; }
 
-// Sampling ranges (linnet.h); top_p, min_p and repetition_penalty as the sampler checks them.
+// The sampling values to_sampler_options() would reinterpret (a negative temperature would
+// mean greedy, a negative top_k no cut); top_p, min_p and repetition_penalty are checked,
+// by name, by the sampler itself (Sampler::configure).
 linnet_status check_sampling(const linnet_sampling& s, const char* what, linnet_error* error) {
   const std::string prefix = std::string(what) + ": linnet_sampling.";
   if (!std::isfinite(s.temperature) || s.temperature < 0.0f) {
     return invalid(error, prefix + "temperature " + std::to_string(s.temperature) + " must be finite and >= 0");
   }
   if (s.top_k < 0) return invalid(error, prefix + "top_k " + std::to_string(s.top_k) + " must be >= 0");
-  if (!(s.top_p > 0.0f && s.top_p <= 1.0f)) {
-    return invalid(error, prefix + "top_p " + std::to_string(s.top_p) + " must be in (0, 1]");
-  }
-  if (!(s.min_p >= 0.0f && s.min_p < 1.0f)) {
-    return invalid(error, prefix + "min_p " + std::to_string(s.min_p) + " must be in [0, 1)");
-  }
-  if (!std::isfinite(s.repetition_penalty) || !(s.repetition_penalty > 0.0f)) {
-    return invalid(error, prefix + "repetition_penalty " + std::to_string(s.repetition_penalty) +
-                              " must be finite and > 0");
-  }
   return ok(error);
 }
 

@@ -1,4 +1,4 @@
-// `linnet classify` and `linnet run` on a bundle whose final norm holds a NaN (storage bit
+// `linnet classify`, `run` and `serve --stdio` on a bundle whose final norm holds a NaN (storage bit
 // rot), through the real binary: refused at load by the hash check (exit 1, "SHA-256
 // mismatch"); with --skip-verify, exit 1 with a message naming the non-finite score, and
 // no label on stdout. Before the checks the binary printed {"label":"SAFE",...} and exited 0.
@@ -28,18 +28,23 @@ std::string slurp(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Runs the linnet binary with `args` (already shell-quoted), capturing both streams.
-Ran run_linnet(const std::string& args) {
+// Runs the linnet binary with `args` (already shell-quoted) and `input` on stdin,
+// capturing both streams.
+Ran run_linnet(const std::string& args, const std::string& input = "") {
   const fs::path dir = fs::temp_directory_path();
-  const fs::path out = dir / ("linnet-cli-test-" + std::to_string(::getpid()) + ".out");
-  const fs::path err = dir / ("linnet-cli-test-" + std::to_string(::getpid()) + ".err");
+  const std::string stem = "linnet-cli-test-" + std::to_string(::getpid());
+  const fs::path in = dir / (stem + ".in");
+  const fs::path out = dir / (stem + ".out");
+  const fs::path err = dir / (stem + ".err");
+  std::ofstream(in, std::ios::binary) << input;
   const std::string command = std::string("'") + LINNET_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
-                              err.string() + "' </dev/null";
+                              err.string() + "' <'" + in.string() + "'";
   const int status = std::system(command.c_str());
   Ran r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);
   r.err = slurp(err);
+  fs::remove(in);
   fs::remove(out);
   fs::remove(err);
   return r;
@@ -63,6 +68,19 @@ TEST(CliDamagedBundle, ClassifyAndRunFailClosed) {
   r = run_linnet("run '" + damaged + "' --threads 1 --skip-verify --max-tokens 4 --prompt hello");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("nan"), std::string::npos) << r.err;
+
+  // `serve` without --store checks the hash too; with --skip-verify a serial classify
+  // answers the "numeric" error, never a label.
+  const std::string request = R"({"id":1,"cmd":"classify","text":"hello","labels":["SAFE","SPAM"]})"
+                              "\n";
+  r = run_linnet("serve '" + damaged + "' --stdio --threads 1", request);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("SHA-256 mismatch"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_linnet("serve '" + damaged + "' --stdio --threads 1 --skip-verify", request);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("code":"numeric")"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(R"("label")"), std::string::npos) << r.out;
 
   // The intact bundle still classifies (the checks refuse only what is damaged).
   r = run_linnet("classify '" + linnet::testing::tiny_bundle_path() + "' --threads 1 --labels SAFE,SPAM 'hello'");

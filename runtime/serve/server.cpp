@@ -292,6 +292,7 @@ void Server::link_lost(std::string_view why) {
   writer_.attach(-1);
   link_.reset();
   framer_.drop_partial();
+  noise_.take_pending();  // counted on the link that is gone: not news to the next client
   std::lock_guard lock(mutex_);
   ++counters_.link_losses;
   queue_.clear();  // nobody is there to receive the answers
