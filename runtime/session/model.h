@@ -16,10 +16,9 @@ namespace linnet {
 struct ModelOptions {
   // Hash the whole file at open and compare with the recorded content SHA-256
   // (kVerification on a mismatch), so a bundle damaged on storage never serves. On by
-  // default: it reads every weight page once (which the first request would do anyway)
-  // and costs about 1.5 s of CPU per 500 MB on the build machine, a few seconds on a Pi 4
-  // (docs/bundle-format.md, "What is verified when"). Off only when the caller verified
-  // the same file just before.
+  // default: it reads every weight page once (which the first request would do anyway);
+  // its measured cost is in docs/bundle-format.md, "What is verified when". Off only when
+  // the caller verified the same file just before.
   bool verify_sha256 = true;
 };
 

@@ -73,7 +73,7 @@ typedef struct linnet_model linnet_model;
 typedef struct linnet_model_options {
   /* 0 (default): hash the whole bundle at open and compare with its recorded SHA-256
    * (LINNET_VERIFICATION on a mismatch: a bundle damaged on storage never serves; reads
-   * every page once, a few seconds for 500 MB on a Pi 4). 1: skip the hash (only when the
+   * every page once, cost in docs/bundle-format.md). 1: skip the hash (only when the
    * caller verified this same file just before). Other values: LINNET_INVALID_ARGUMENT. */
   int skip_verify;
 } linnet_model_options;
