@@ -137,6 +137,7 @@ struct Amplification {
 
 Amplification measure_noise(PtyServer::Config config, int lines) {
   config.options.write_timeout = 5000ms;  // the reader below keeps up; never cut a line
+  config.options.line_timeout = 10000ms;  // a slow sender (ASan, a loaded machine) splits no line
   PtyServer s(config);
   Amplification a;
   std::string chunk;
