@@ -65,6 +65,14 @@ TEST(CliDamagedBundle, ClassifyAndRunFailClosed) {
   EXPECT_NE(r.err.find("is nan"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("label"), std::string::npos) << r.out;
 
+  // --jsonl: every line gets an error, none a label, and the run exits 1.
+  r = run_linnet("classify '" + damaged + "' --threads 1 --skip-verify --labels SAFE,SPAM --jsonl",
+                 "{\"id\":1,\"text\":\"hello\"}\n{\"id\":2,\"text\":\"buy now\"}\n");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.find("\"label\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("{\"line\":2,\"id\":2,\"error\""), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("not finite for 2 requests"), std::string::npos) << r.err;
+
   r = run_linnet("run '" + damaged + "' --threads 1 --skip-verify --max-tokens 4 --prompt hello");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("nan"), std::string::npos) << r.err;
