@@ -5,9 +5,9 @@
 namespace linnet::kernels {
 
 Result<ThreadPool> ThreadPool::create(int threads) {
-  if (threads < 1 || threads > 256) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "thread pool: threads must be in [1, 256], got " + std::to_string(threads));
+  if (threads < 1 || threads > kMaxThreads) {
+    return Error(ErrorCode::kInvalidArgument, "thread pool: threads must be in [1, " + std::to_string(kMaxThreads) +
+                                                  "], got " + std::to_string(threads));
   }
   if (threads == 1) return ThreadPool(nullptr, 1);
   pthreadpool_t pool = pthreadpool_create(static_cast<std::size_t>(threads));

@@ -16,9 +16,11 @@
 
 namespace linnet::kernels {
 
+inline constexpr int kMaxThreads = 256;
+
 class ThreadPool {
  public:
-  // threads >= 1 (the caller counts as one of them).
+  // threads in [1, kMaxThreads] (the caller counts as one of them).
   static Result<ThreadPool> create(int threads);
 
   ThreadPool(ThreadPool&&) noexcept = default;

@@ -151,6 +151,10 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   auto start = Clock::now();
   Loaded m = LINNET_TRY(load(o, cache));
   r.load_seconds = seconds_since(start);
+  say("verify");
+  start = Clock::now();
+  LINNET_TRY(m.bundle->verify_sha256());
+  r.verify_seconds = seconds_since(start);
   Executor& ex = *m.executor;
   const HyperParams& hp = ex.hyper_params();
   r.quantization = std::string(m.bundle->provenance().quantization);
@@ -271,6 +275,7 @@ std::string format_text(const BenchReport& r) {
     s += "  first load          " + fmt("%.2f s", r.first_load_seconds) +
          (r.first_load_packed ? " (packed the weights into the cache file)\n" : " (nothing written beside the bundle)\n");
   s += "  load                " + fmt("%.2f s", r.load_seconds) + "\n";
+  s += "  verify (SHA-256)    " + fmt("%.2f s", r.verify_seconds) + " (added to a load unless --skip-verify)\n";
   s += "  prefill 128         " + fmt("%.1f tokens/s", r.prefill_short_tokens_per_second) + " (time to first token " +
        fmt("%.0f ms)\n", r.ttft_short_seconds * 1e3);
   const std::string long_prompt = std::to_string(r.long_prompt_tokens);
@@ -321,6 +326,7 @@ std::string format_json(const BenchReport& r) {
   s += std::string("  \"first_load_packed\": ") + (r.first_load_packed ? "true" : "false") + ",\n";
   num("first_load_seconds", r.first_load_seconds);
   num("load_seconds", r.load_seconds);
+  num("verify_seconds", r.verify_seconds);
   num("prefill_128_tokens_per_second", r.prefill_short_tokens_per_second);
   num("long_prompt_tokens", r.long_prompt_tokens);
   num("prefill_512_tokens_per_second", r.prefill_long_tokens_per_second);

@@ -2,6 +2,9 @@
 // bandwidth limit decoding gets. One run measures, in this order:
 //   load        Bundle::open + Executor::create (a first load packs XNNPACK's weights into
 //               the cache file and is reported apart; the measured load maps it)
+//   verify      the bundle's SHA-256 against its recorded hash, timed apart: what
+//               serve/classify/run add to a load unless --skip-verify (a mismatch fails
+//               the bench)
 //   prefill     tokens/s for a 128-token and a 512-token prompt (fresh state each); the time
 //               to first token is the prompt's prefill time (logits of its last position).
 //               The long prompt's length can be changed (`--prompt N`, long_prompt_tokens in
@@ -57,6 +60,7 @@ struct BenchReport {
   bool first_load_packed = false;
   double first_load_seconds = 0;  // only when it packed
   double load_seconds = 0;
+  double verify_seconds = 0;  // SHA-256 of the whole file (Bundle::verify_sha256)
   // prefill / decode
   double prefill_short_tokens_per_second = 0, prefill_long_tokens_per_second = 0;
   double ttft_short_seconds = 0, ttft_long_seconds = 0;

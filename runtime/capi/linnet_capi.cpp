@@ -4,6 +4,7 @@
 #include "linnet/linnet.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/platform/thread_pool.h"
 #include "session/classifier.h"
 #include "session/model.h"
 #include "session/session.h"
@@ -38,6 +40,7 @@ static_assert(static_cast<int>(ErrorCode::kCancelled) == LINNET_CANCELLED);
 static_assert(static_cast<int>(ErrorCode::kCorrupt) == LINNET_CORRUPT);
 static_assert(static_cast<int>(ErrorCode::kUnsupported) == LINNET_UNSUPPORTED);
 static_assert(static_cast<int>(ErrorCode::kVerification) == LINNET_VERIFICATION);
+static_assert(static_cast<int>(ErrorCode::kNumeric) == LINNET_NUMERIC);
 static_assert(static_cast<int>(ErrorCode::kIo) == LINNET_IO);
 static_assert(static_cast<int>(ErrorCode::kOutOfMemory) == LINNET_OUT_OF_MEMORY);
 static_assert(static_cast<int>(ErrorCode::kNotFound) == LINNET_NOT_FOUND);
@@ -102,6 +105,27 @@ linnet_status copy_out(const std::string& text, char* out, std::size_t capacity,
   return ok(error);
 }
 
+// The checks the C structs need beyond what the C++ layer checks (values the conversion
+// to C++ options would clamp or reinterpret, flags that must be 0 or 1). The message
+// names the field.
+linnet_status invalid(linnet_error* error, const std::string& message) {
+  return fail(error, LINNET_INVALID_ARGUMENT, message);
+}
+
+bool is_flag(std::int32_t v) { return v == 0 || v == 1; }
+
+// The sampling values to_sampler_options() would reinterpret (a negative temperature would
+// mean greedy, a negative top_k no cut); top_p, min_p and repetition_penalty are checked,
+// by name, by the sampler itself (Sampler::configure).
+linnet_status check_sampling(const linnet_sampling& s, const char* what, linnet_error* error) {
+  const std::string prefix = std::string(what) + ": linnet_sampling.";
+  if (!std::isfinite(s.temperature) || s.temperature < 0.0f) {
+    return invalid(error, prefix + "temperature " + std::to_string(s.temperature) + " must be finite and >= 0");
+  }
+  if (s.top_k < 0) return invalid(error, prefix + "top_k " + std::to_string(s.top_k) + " must be >= 0");
+  return ok(error);
+}
+
 linnet::SamplerOptions to_sampler_options(const linnet_sampling& s) {
   linnet::SamplerOptions o;
   o.temperature = s.temperature;
@@ -138,7 +162,13 @@ linnet_status linnet_model_open(const char* path, const linnet_model_options* op
   *out_model = nullptr;
   return guarded(error, "linnet_model_open", [&] {
     linnet::ModelOptions o;
-    if (options != nullptr) o.verify_sha256 = options->verify_sha256 != 0;
+    if (options != nullptr) {
+      if (!is_flag(options->skip_verify)) {
+        return invalid(error, "linnet_model_open: skip_verify " + std::to_string(options->skip_verify) +
+                                  " must be 0 or 1");
+      }
+      o.verify_sha256 = options->skip_verify == 0;
+    }
     auto model = linnet::Model::open(path, o);
     if (!model.ok()) return fail(error, model.error());
     *out_model = new linnet_model{std::move(model).value()};
@@ -202,6 +232,9 @@ linnet_status linnet_detokenize(const linnet_model* model, const linnet_token* i
 linnet_status linnet_format_chat(const linnet_model* model, const char* system, const char* user, int thinking,
                                  char* text, size_t capacity, size_t* length, linnet_error* error) {
   LINNET_CAPI_REQUIRE(model != nullptr && user != nullptr, "linnet_format_chat: model and user are required");
+  if (thinking < -1 || thinking > 1) {
+    return invalid(error, "linnet_format_chat: thinking " + std::to_string(thinking) + " must be -1, 0 or 1");
+  }
   return guarded(error, "linnet_format_chat", [&] {
     const linnet::ChatTemplateStrings& t = model->model->bundle().chat_template();
     linnet::ChatFormat format;
@@ -232,6 +265,24 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
   return guarded(error, "linnet_session_create", [&] {
     linnet_session_options o{};
     if (options != nullptr) o = *options;
+    const std::string what = "linnet_session_create: ";
+    if (o.context_length < 0) {
+      return invalid(error, what + "context_length " + std::to_string(o.context_length) +
+                                " must be 0 (the default, 4096) or positive");
+    }
+    if (o.threads < 0 || o.threads > linnet::kernels::kMaxThreads) {
+      return invalid(error, what + "threads " + std::to_string(o.threads) + " must be in 0.." +
+                                std::to_string(linnet::kernels::kMaxThreads) + " (0: 1)");
+    }
+    if (o.prefix_cache_entries < -1 || o.prefix_cache_entries > linnet::kMaxPrefixCacheEntries) {
+      return invalid(error, what + "prefix_cache_entries " + std::to_string(o.prefix_cache_entries) +
+                                " must be in -1.." + std::to_string(linnet::kMaxPrefixCacheEntries) +
+                                " (-1: none, 0: 2)");
+    }
+    if (!is_flag(o.classify_score_end)) {
+      return invalid(error, what + "classify_score_end " + std::to_string(o.classify_score_end) +
+                                " must be 0 or 1");
+    }
     linnet::SessionOptions so;
     if (o.context_length > 0) so.context_length = o.context_length;
     so.threads = o.threads > 0 ? o.threads : 1;
@@ -242,7 +293,8 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
       case LINNET_KV_CACHE_F32: so.kv_cache = linnet::KvCacheType::kF32; break;
       default:
         return fail(error, linnet::Error(linnet::ErrorCode::kInvalidArgument,
-                                         "kv_cache " + std::to_string(o.kv_cache) + " is not a linnet_kv_cache"));
+                                         what + "kv_cache " + std::to_string(o.kv_cache) +
+                                             " is not a linnet_kv_cache (0, 1 or 2)"));
     }
     linnet::ClassifierOptions co;
     co.prefix_cache_entries = o.prefix_cache_entries < 0 ? 0 : o.prefix_cache_entries == 0 ? 2 : o.prefix_cache_entries;
@@ -315,6 +367,9 @@ linnet_status linnet_session_set_sampling(linnet_session* session, const linnet_
                                           linnet_error* error) {
   LINNET_CAPI_REQUIRE(session != nullptr && sampling != nullptr,
                       "linnet_session_set_sampling: session and sampling are required");
+  if (const linnet_status s = check_sampling(*sampling, "linnet_session_set_sampling", error); s != LINNET_OK) {
+    return s;
+  }
   return guarded(error, "linnet_session_set_sampling", [&] {
     linnet::Status s = session->session->configure_sampler(to_sampler_options(*sampling));
     return s.ok() ? ok(error) : fail(error, s.error());
@@ -338,8 +393,14 @@ int linnet_is_stop_token(const linnet_model* model, linnet_token token) {
 linnet_status linnet_session_generate(linnet_session* session, const char* prompt, const linnet_sampling* sampling,
                                       int32_t max_tokens, linnet_piece_callback on_piece, void* user_data,
                                       linnet_generation_stats* stats, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && prompt != nullptr && max_tokens >= 0,
-                      "linnet_session_generate: session and prompt are required, max_tokens >= 0");
+  LINNET_CAPI_REQUIRE(session != nullptr && prompt != nullptr, "linnet_session_generate: session and prompt are required");
+  if (max_tokens < 0) {
+    return invalid(error, "linnet_session_generate: max_tokens " + std::to_string(max_tokens) +
+                              " must be >= 0 (0: until the context is full)");
+  }
+  if (sampling != nullptr) {
+    if (const linnet_status s = check_sampling(*sampling, "linnet_session_generate", error); s != LINNET_OK) return s;
+  }
   return guarded(error, "linnet_session_generate", [&] {
     auto ids = session->model->model->tokenizer().encode(prompt);
     if (!ids.ok()) return fail(error, ids.error());

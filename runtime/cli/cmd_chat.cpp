@@ -24,7 +24,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: linnet chat m.linnet [--system TEXT] [--thinking|--no-thinking] [--max-tokens N] %s\n"
-               "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--stats]\n"
+               "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
                "                   [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
                kSamplingUsage);
   return 2;
@@ -61,7 +61,7 @@ int run_chat(Args args) {
   }
   if (bundle.empty()) return usage();
   const SessionOptions options = session_flags.options_for(bundle);
-  auto loaded = open_session("chat", bundle, options);
+  auto loaded = open_session("chat", bundle, session_flags.model, options);
   if (!loaded) return 1;
   Session& session = *loaded->session;
   const Tokenizer& tokenizer = session.model().tokenizer();

@@ -7,13 +7,16 @@
 //     "text" is required; "id" (any JSON value) is echoed; "system" and "labels" default to
 //     the flags; "expected" adds "correct" to the result and an accuracy to the summary.
 //     A line that is not such a request gets {"line": N, "error": "..."} and processing
-//     continues. A summary goes to stderr at the end.
+//     continues. A summary goes to stderr at the end. When the model's output was not
+//     finite for any line (a damaged bundle), those lines get errors too and the exit
+//     code is 1.
 // `linnet classify m.linnet --bench [--runs N] [--system-tokens 60] [--message-tokens 30]`
 //     classification latency and throughput with and without the prefix cache, on random
 //     token ids (docs/classify.md).
 // Common: [--prefix-cache FILE] keeps the --system prefix state in FILE (loaded when it
 // matches the bundle and prefix, else rebuilt and saved); [--no-prefix-cache];
-// [--score-end] also scores <|im_end|> after each label; [--threads N] [--context N]
+// [--score-end] also scores <|im_end|> after each label; [--skip-verify] does not hash the
+// bundle at open (it is by default: a damaged bundle is refused); [--threads N] [--context N]
 // [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference].
 #include <algorithm>
 #include <chrono>
@@ -40,7 +43,7 @@ int usage() {
                "usage: linnet classify m.linnet --labels A,B,C [--system TEXT] TEXT\n"
                "       linnet classify m.linnet --labels A,B,C [--system TEXT] --jsonl < requests.jsonl\n"
                "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
-               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--threads N]\n"
+               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--skip-verify] [--threads N]\n"
                "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference] [--json]\n");
   return 2;
 }
@@ -119,8 +122,10 @@ int classify_one(Classifier& classifier, Session& session, const Flags& f) {
 }
 
 // One request line -> one result line. Never throws (nlohmann is used without exceptions).
+// `numeric` is set when the model's output was not finite (the error is then about the
+// model, not the line).
 Json handle_line(Classifier& classifier, Session& session, const Flags& f, const std::string& line,
-                 std::size_t line_number, bool& has_expected, bool& correct) {
+                 std::size_t line_number, bool& has_expected, bool& correct, bool& numeric) {
   Json out;
   auto fail = [&](const std::string& message) {
     Json e;
@@ -157,7 +162,10 @@ Json handle_line(Classifier& classifier, Session& session, const Flags& f, const
   }
   const std::string message = text->get<std::string>();
   auto r = classifier.classify(session, {system, message, labels});
-  if (!r.ok()) return fail(r.error().message());
+  if (!r.ok()) {
+    numeric = r.error().code() == ErrorCode::kNumeric;
+    return fail(r.error().message());
+  }
   Json result = result_json(*r, labels);
   for (auto& [key, value] : result.items()) out[key] = value;
   if (expected) {
@@ -193,7 +201,7 @@ bool read_line(std::FILE* in, std::string& line, bool& too_long) {
 
 int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
   std::string line;
-  std::size_t line_number = 0, requests = 0, errors = 0, judged = 0, right = 0, hits = 0;
+  std::size_t line_number = 0, requests = 0, errors = 0, judged = 0, right = 0, hits = 0, numeric_errors = 0;
   std::vector<double> ms;
   bool too_long = false;
   while (read_line(stdin, line, too_long)) {
@@ -201,19 +209,20 @@ int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
     ++requests;
-    bool has_expected = false, correct = false;
+    bool has_expected = false, correct = false, numeric = false;
     Json out;
     if (too_long) {
       out = Json{{"line", line_number}, {"error", "line longer than " + std::to_string(kMaxLineBytes) + " bytes"}};
     } else {
       try {  // the boundary: nothing a line holds may end the stream
-        out = handle_line(classifier, session, f, line, line_number, has_expected, correct);
+        out = handle_line(classifier, session, f, line, line_number, has_expected, correct, numeric);
       } catch (const std::exception& e) {
         out = Json{{"line", line_number}, {"error", std::string("internal error: ") + e.what()}};
       }
     }
     if (out.contains("error")) {
       ++errors;
+      if (numeric) ++numeric_errors;
     } else {
       ms.push_back(out["ms"]["total"].get<double>());
       if (out["prefix_cache_hit"].get<bool>()) ++hits;
@@ -243,6 +252,12 @@ int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
     summary += buf;
   }
   std::fprintf(stderr, "%s\n", summary.c_str());
+  if (numeric_errors > 0) {
+    // A damaged model is not a bad line: the run fails, so a script cannot miss it.
+    std::fprintf(stderr, "linnet classify: the model's output was not finite for %zu requests (damaged weights?)\n",
+                 numeric_errors);
+    return 1;
+  }
   return 0;
 }
 
@@ -299,7 +314,7 @@ int run_classify(Args args) {
   if (no_cache) f.classifier.prefix_cache_entries = 0;
   f.session = session_flags.options_for(f.bundle);
 
-  auto loaded = open_session("classify", f.bundle, f.session);
+  auto loaded = open_session("classify", f.bundle, session_flags.model, f.session);
   if (!loaded) return 1;
   Session& session = *loaded->session;
   if (f.bench) {

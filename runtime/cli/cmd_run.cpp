@@ -21,7 +21,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking|--no-thinking]\n"
                "                  [--max-tokens N] %s\n"
-               "                  [--threads N] [--context N] [--kv-cache f16|int8|f32] [--stats]\n"
+               "                  [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
                "                  [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
                kSamplingUsage);
   return 2;
@@ -68,7 +68,7 @@ int run_run(Args args) {
     return 2;
   }
   const SessionOptions options = session_flags.options_for(bundle);
-  auto loaded = open_session("run", bundle, options);
+  auto loaded = open_session("run", bundle, session_flags.model, options);
   if (!loaded) return 1;
   Session& session = *loaded->session;
 

@@ -3,7 +3,7 @@
 //
 //   linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)
 //                [--store DIR --pubkey vendor.pub]
-//                [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]
+//                [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--skip-verify]
 //                [--linear linnet|xnnpack|reference] [--queue N] [--max-line BYTES] [--line-timeout MS]
 //
 // With --store the store's active model is served (MODEL only while the store is empty),
@@ -45,7 +45,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: linnet serve [MODEL.linnet] (--serial DEVICE [--baud N] [--rtscts] | --stdio)\n"
     "                    [--store DIR --pubkey vendor.pub]\n"
-    "                    [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH]\n"
+    "                    [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--skip-verify]\n"
     "                    [--linear linnet|xnnpack|reference] [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
 
 int usage(const char* problem = nullptr) {
@@ -193,6 +193,7 @@ int run_serve(Args args) {
   ServeArgs a;
   if (auto code = parse(args, a)) return *code;
   a.backend.session = a.session.options;
+  a.backend.model = a.session.model;  // every bundle served is hashed at load unless --skip-verify
 
   // SIGINT/SIGTERM end the server through a signalfd it polls; SIGHUP makes it re-read
   // the store. They are blocked first thing, before the model's thread pool starts, so

@@ -42,6 +42,8 @@ SessionFlags::Parse SessionFlags::parse(Args args, std::size_t& i) {
     const auto impl = parse_linear_impl(args[++i]);
     if (!impl) return Parse::kBad;
     options.linear = *impl;
+  } else if (a == "--skip-verify") {
+    model.verify_sha256 = false;
   } else if (a == "--packed-cache" && has_value) {
     packed_cache = std::string(args[++i]);
   } else if (a == "--kv-cache" && has_value) {
@@ -65,8 +67,8 @@ SessionOptions SessionFlags::options_for(const std::string& bundle) const {
 }
 
 std::optional<LoadedSession> open_session(std::string_view command, const std::string& path,
-                                          const SessionOptions& options) {
-  auto model = Model::open(path);
+                                          const ModelOptions& model_options, const SessionOptions& options) {
+  auto model = Model::open(path, model_options);
   if (!model.ok()) {
     std::fprintf(stderr, "linnet %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                  model.error().message().c_str());

@@ -22,7 +22,8 @@ bool parse_float(std::string_view s, float& out);
 int board_default_threads();
 
 // The session flags of run, chat, classify and serve: --threads N, --context N (positive),
-// --kv-cache f16|int8|f32, --packed-cache PATH, --linear linnet|xnnpack|reference. Threads default to the board's.
+// --kv-cache f16|int8|f32, --packed-cache PATH, --linear linnet|xnnpack|reference, and
+// --skip-verify (do not hash the bundle at open). Threads default to the board's.
 struct SessionFlags {
   SessionFlags();
 
@@ -34,6 +35,7 @@ struct SessionFlags {
   SessionOptions options_for(const std::string& bundle) const;
 
   SessionOptions options;
+  ModelOptions model;  // --skip-verify clears model.verify_sha256
   std::optional<std::string> packed_cache;
 };
 
@@ -42,9 +44,9 @@ struct LoadedSession {
   std::unique_ptr<Session> session;
 };
 
-// Opens `path` and creates a session; on failure prints "linnet <command>: <message>" to
-// stderr and returns nothing.
+// Opens `path` (checking its SHA-256 unless model_options says not to) and creates a
+// session; on failure prints "linnet <command>: <message>" to stderr and returns nothing.
 std::optional<LoadedSession> open_session(std::string_view command, const std::string& path,
-                                          const SessionOptions& options);
+                                          const ModelOptions& model_options, const SessionOptions& options);
 
 }  // namespace linnet::cli

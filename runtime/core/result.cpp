@@ -12,6 +12,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kCorrupt: return "corrupt input";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kVerification: return "verification failed";
+    case ErrorCode::kNumeric: return "non-finite numbers";
     case ErrorCode::kIo: return "i/o error";
     case ErrorCode::kOutOfMemory: return "out of memory";
     case ErrorCode::kNotFound: return "not found";

@@ -24,6 +24,7 @@ enum class ErrorCode : std::uint8_t {
   kCorrupt = 16,        // a bundle, request or update that fails validation
   kUnsupported = 17,    // valid but not something Linnet handles (dtype, model type)
   kVerification = 18,   // a hash or signature that does not match
+  kNumeric = 19,        // the model computed NaN or infinity (damaged weights): no answer
   // The platform failed.
   kIo = 32,
   kOutOfMemory = 33,

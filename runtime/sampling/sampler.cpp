@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "core/finite.h"
+
 namespace linnet {
 namespace {
 
@@ -132,6 +134,13 @@ Result<TokenId> Sampler::sample(std::span<const float> logits, std::span<const T
     return Error(ErrorCode::kInvalidArgument, "sampler: got " + std::to_string(logits.size()) +
                                                   " logits for a vocabulary of " + std::to_string(vocab));
   const std::size_t n = options_.eligible_ids ? options_.eligible_ids : vocab;
+  // Fail closed: NaN loses every comparison, so argmax and the cuts below would quietly
+  // pick some token from a damaged model's output.
+  if (const std::size_t bad = first_non_finite(logits.first(n)); bad < n) {
+    return Error(ErrorCode::kNumeric, "sampler: the logit of token " + std::to_string(bad) + " is " +
+                                          non_finite_name(logits[bad]) +
+                                          " (the model's output is not finite: damaged weights?)");
+  }
   const bool greedy = options_.greedy();
   // work_ = logits / temperature in one pass (a plain copy when greedy); the penalised
   // ids are then redone from the raw logit: penalty first, then temperature, as in

@@ -51,7 +51,8 @@ class Sampler {
 
   // The next token. `logits` has vocab_size entries (anything else is kInvalidArgument);
   // `history` holds the ids the repetition penalty applies to (prompt and generated
-  // ids, as transformers does). Both are only read during the call.
+  // ids, as transformers does). Both are only read during the call. A NaN or infinite
+  // logit among the eligible ids is kNumeric (no token is chosen from a damaged output).
   Result<TokenId> sample(std::span<const float> logits, std::span<const TokenId> history = {});
 
   const SamplerOptions& options() const { return options_; }

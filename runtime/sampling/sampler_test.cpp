@@ -77,6 +77,32 @@ TEST(Sampler, GreedyIsArgmax) {
   EXPECT_EQ(*s->sample(std::vector<float>{1, 3, 3, 2}), 1);
 }
 
+TEST(Sampler, NonFiniteLogitsAreAnErrorNeverAToken) {
+  // NaN loses every comparison: without the check greedy would answer token 0 here, and
+  // a sampled token would come from a distribution that is not one.
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    for (float temperature : {0.0f, 1.0f}) {
+      std::vector<float> logits = random_logits(1000, 7);
+      logits[0] = bad;
+      logits[500] = std::nanf("");
+      auto s = Sampler::create(logits.size(), plain(temperature));
+      ASSERT_TRUE(s.ok());
+      auto token = s->sample(logits);
+      ASSERT_FALSE(token.ok()) << "temperature " << temperature << " chose " << *token;
+      EXPECT_EQ(token.error().code(), ErrorCode::kNumeric);
+      EXPECT_NE(token.error().message().find("token 0"), std::string::npos) << token.error().message();
+    }
+  }
+  // Beyond eligible_ids (the head's padding rows) nothing is read, so nothing is checked.
+  std::vector<float> logits = random_logits(1024, 8);
+  logits[1020] = std::nanf("");
+  SamplerOptions o = plain(0.0f);
+  o.eligible_ids = 1000;
+  auto s = Sampler::create(logits.size(), o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->sample(logits).ok());
+}
+
 TEST(Sampler, SameSeedSameSequence) {
   const auto logits = random_logits(500, 3);
   SamplerOptions o;  // Qwen defaults: temperature 0.7, top-k 20, top-p 0.8

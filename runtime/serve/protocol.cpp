@@ -16,6 +16,7 @@ std::string_view protocol_error_name(ProtocolError error) {
   switch (error) {
     case ProtocolError::kLineTooLong: return "line_too_long";
     case ProtocolError::kLineTimeout: return "line_timeout";
+    case ProtocolError::kUnanswered: return "unanswered_lines";
     case ProtocolError::kBadJson: return "bad_json";
     case ProtocolError::kBadRequest: return "bad_request";
     case ProtocolError::kUnknownCommand: return "unknown_command";
@@ -25,6 +26,7 @@ std::string_view protocol_error_name(ProtocolError error) {
     case ProtocolError::kUnsupported: return "unsupported";
     case ProtocolError::kChecksum: return "checksum";
     case ProtocolError::kBackend: return "backend";
+    case ProtocolError::kNumeric: return "numeric";
     case ProtocolError::kOta: return "ota";
     case ProtocolError::kShuttingDown: return "shutting_down";
     case ProtocolError::kInternal: return "internal";

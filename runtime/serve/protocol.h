@@ -49,6 +49,7 @@ class RequestId {
 enum class ProtocolError : std::uint8_t {
   kLineTooLong,     // the line exceeded the length limit and was discarded
   kLineTimeout,     // a partial line was followed by silence and was discarded
+  kUnanswered,      // summary: this many unreadable lines got no error of their own (noise limit)
   kBadJson,         // the line is not JSON
   kBadRequest,      // JSON, but a field is missing, mistyped or out of range
   kUnknownCommand,  // "cmd" names no command
@@ -58,6 +59,7 @@ enum class ProtocolError : std::uint8_t {
   kUnsupported,     // the server has no such facility (e.g. no OTA agent)
   kChecksum,        // an OTA chunk's CRC-32 does not match its data
   kBackend,         // the model failed to answer
+  kNumeric,         // the model's output was NaN or infinite (damaged weights): no answer
   kOta,             // the OTA agent refused (message says why)
   kShuttingDown,    // the server is stopping; the request was not run
   kInternal,        // a bug

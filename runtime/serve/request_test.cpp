@@ -141,6 +141,67 @@ TEST(ParseRequest, GenerateDefaultsAndRanges) {
             "field 'min_p' must be a number in [0, 1)");
 }
 
+// Every field of every command, out of its range or of the wrong type: refused with a
+// bad_request whose message names the field (docs/serial-protocol.md, "Commands").
+TEST(ParseRequest, EveryFieldOutOfRangeIsRefusedByName) {
+  const std::string many_labels = [] {
+    std::string list;
+    for (int i = 0; i < 65; ++i) list += (i ? ",\"l" : "\"l") + std::to_string(i) + "\"";
+    return "[" + list + "]";
+  }();
+  const std::string long_label = "[\"a\",\"" + std::string(257, 'x') + "\"]";
+  const std::string nine_stops = R"(["1","2","3","4","5","6","7","8","9"])";
+  const std::string long_stop = "[\"" + std::string(65, 's') + "\"]";
+  struct Case {
+    std::string field, fields;
+  };
+  const std::string classify = R"("cmd":"classify","text":"x","labels":["a","b"])";
+  const std::string generate = R"("cmd":"generate","prompt":"p")";
+  const std::vector<Case> cases = {
+      {"text", R"("cmd":"classify","text":3,"labels":["a","b"])"},
+      {"labels", R"("cmd":"classify","text":"x","labels":["a"])"},
+      {"labels", R"("cmd":"classify","text":"x","labels":)" + many_labels},
+      {"labels", R"("cmd":"classify","text":"x","labels":)" + long_label},
+      {"system", classify + R"(,"system":5)"},
+      {"prompt", R"("cmd":"generate","prompt":12)"},
+      {"system", generate + R"(,"system":["s"])"},
+      {"chat", generate + R"(,"chat":"yes")"},
+      {"think", generate + R"(,"think":1)"},
+      {"think", generate + R"(,"think":null)"},
+      {"stream", generate + R"(,"stream":0)"},
+      {"max_tokens", generate + R"(,"max_tokens":0)"},
+      {"max_tokens", generate + R"(,"max_tokens":32769)"},
+      {"temperature", generate + R"(,"temperature":-0.1)"},
+      {"temperature", generate + R"(,"temperature":10.5)"},
+      {"top_p", generate + R"(,"top_p":0)"},
+      {"top_p", generate + R"(,"top_p":1.01)"},
+      {"top_k", generate + R"(,"top_k":-1)"},
+      {"top_k", generate + R"(,"top_k":100001)"},
+      {"seed", generate + R"(,"seed":-5)"},
+      {"seed", generate + R"(,"seed":1.5)"},
+      {"seed", generate + R"(,"seed":18446744073709551616)"},
+      {"stop", generate + R"(,"stop":)" + nine_stops},
+      {"stop", generate + R"(,"stop":[""])"},
+      {"stop", generate + R"(,"stop":)" + long_stop},
+      {"target", R"("cmd":"cancel","target":1.25)"},
+      {"target", R"("cmd":"cancel","target":"")"},
+      {"head", R"("cmd":"ota_begin","head":"!!!")"},
+      {"head", R"("cmd":"ota_begin","head":"")"},
+      {"offset", R"("cmd":"ota_chunk","offset":-1,"data":"AA==","crc32":"d202ef8d")"},
+      {"offset", R"("cmd":"ota_chunk","offset":281474976710657,"data":"AA==","crc32":"d202ef8d")"},
+      {"data", R"("cmd":"ota_chunk","offset":0,"data":"A","crc32":"d202ef8d")"},
+      {"crc32", R"("cmd":"ota_chunk","offset":0,"data":"AA==","crc32":"xyz")"},
+      {"crc32", R"("cmd":"ota_chunk","offset":0,"data":"AA==","crc32":"d202ef8g")"},
+  };
+  for (const Case& c : cases) {
+    const std::string line = R"({"id":9,)" + c.fields + "}";
+    RequestError e = err(line);
+    EXPECT_EQ(e.code, ProtocolError::kBadRequest) << line;
+    EXPECT_EQ(e.id, RequestId::number(9)) << line;
+    EXPECT_NE(e.message.find("'" + c.field + "'"), std::string::npos) << line << ": " << e.message;
+  }
+}
+
 TEST(ParseRequest, CancelTargetsAnId) {
   EXPECT_FALSE(std::get<CancelCommand>(ok(R"({"id":3,"cmd":"cancel"})").command).target.has_value());
   EXPECT_EQ(std::get<CancelCommand>(ok(R"({"id":3,"cmd":"cancel","target":"g1"})").command).target,

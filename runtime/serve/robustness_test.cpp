@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "serve/process_memory.h"
 #include "serve/testing/pty_client.h"
@@ -125,6 +126,63 @@ TEST(Robustness, ValidRequestsAreAnsweredCorrectlyBetweenNoiseBursts) {
   EXPECT_GT(error_lines, kBursts / 2);
   std::printf("noise: %d bursts (%d overlong, %d breaks), %d error lines, all %d requests answered\n",
               kBursts, overlong, silent_resets, error_lines, kBursts);
+}
+
+// A stream of 2-byte garbage lines ("x\n", line noise on a UART): bytes the server sends
+// per byte received. Every line must still be accounted for: answered by its own error
+// or counted in an "unanswered_lines" summary.
+struct Amplification {
+  std::size_t bytes_in = 0, bytes_out = 0, error_lines = 0, lines_counted = 0, summarised = 0;
+};
+
+Amplification measure_noise(PtyServer::Config config, int lines) {
+  config.options.write_timeout = 5000ms;  // the reader below keeps up; never cut a line
+  config.options.line_timeout = 10000ms;  // a slow sender (ASan, a loaded machine) splits no line
+  PtyServer s(config);
+  Amplification a;
+  std::string chunk;
+  for (int i = 0; i < 100; ++i) chunk += "x\n";
+  // Sent from another thread while this one reads, so the answers never back up.
+  std::thread sender([&] {
+    for (int sent = 0; sent < lines; sent += 100) s.client().send(chunk);
+  });
+  a.bytes_in = chunk.size() * static_cast<std::size_t>((lines + 99) / 100);
+  // Read until the line has been quiet for longer than the summary interval.
+  while (auto line = s.client().next_line(config.options.noise.interval + 500ms)) {
+    a.bytes_out += line->size() + 1;
+    const Json j = Json::parse(*line);
+    EXPECT_EQ(j["ok"], false) << *line;
+    EXPECT_TRUE(j["id"].is_null()) << *line;
+    ++a.error_lines;
+    if (j["error"]["code"] == "unanswered_lines") {
+      const std::size_t n = std::stoull(j["error"]["message"].get<std::string>());
+      a.lines_counted += n;
+      a.summarised += n;
+    } else {
+      EXPECT_EQ(j["error"]["code"], "bad_json") << *line;
+      ++a.lines_counted;
+    }
+  }
+  sender.join();
+  EXPECT_EQ(s.server().counters().unanswered_lines, a.summarised);
+  return a;
+}
+
+TEST(Robustness, LineNoiseIsNotAmplified) {
+  constexpr int kLines = 20000;  // 40,000 bytes: 3.5 s of a saturated 115200-baud line
+  auto unlimited = fast_config();
+  unlimited.options.noise.burst = static_cast<std::size_t>(kLines) * 2;  // every line answered
+  const Amplification before = measure_noise(unlimited, kLines);
+  EXPECT_EQ(before.error_lines, static_cast<std::size_t>(kLines));
+  const Amplification after = measure_noise(fast_config(), kLines);
+  EXPECT_EQ(after.lines_counted, static_cast<std::size_t>(kLines));  // none lost from the count
+  const double ratio_before = static_cast<double>(before.bytes_out) / static_cast<double>(before.bytes_in);
+  const double ratio_after = static_cast<double>(after.bytes_out) / static_cast<double>(after.bytes_in);
+  std::printf("noise amplification (%d lines of \"x\\n\", %zu bytes in): every line answered %zu bytes out "
+              "(%.1fx), limited %zu bytes out in %zu lines (%.4fx)\n",
+              kLines, after.bytes_in, before.bytes_out, ratio_before, after.bytes_out, after.error_lines, ratio_after);
+  EXPECT_GT(ratio_before, 20.0);
+  EXPECT_LT(ratio_after, 0.05);
 }
 
 TEST(Robustness, AClientThatStopsReadingDoesNotWedgeTheServer) {

@@ -56,6 +56,7 @@ ProtocolError model_error_code(ErrorCode code) {
     case ErrorCode::kCancelled: return ProtocolError::kCancelled;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kOutOfRange: return ProtocolError::kBadRequest;
+    case ErrorCode::kNumeric: return ProtocolError::kNumeric;
     default: return ProtocolError::kBackend;
   }
 }
@@ -80,6 +81,9 @@ Result<std::unique_ptr<Server>> Server::create(Backend& backend, OtaPort* ota, L
                  "max line length must be at least " + std::to_string(kMinMaxLineBytes) + " bytes");
   }
   if (options.max_queue < 1) return Error(ErrorCode::kInvalidArgument, "queue length must be at least 1");
+  if (options.noise.burst < 1 || options.noise.interval.count() <= 0) {
+    return Error(ErrorCode::kInvalidArgument, "the noise limit needs a burst of at least 1 and a positive interval");
+  }
   if (options.line_timeout.count() <= 0 || options.write_timeout.count() <= 0) {
     return Error(ErrorCode::kInvalidArgument, "timeouts must be positive");
   }
@@ -100,7 +104,8 @@ Server::Server(Backend& backend, OtaPort* ota, LinkOpener open_link, ServerOptio
       wake_fd_(wake_fd),
       started_(Clock::now()),
       writer_(options_.write_timeout),
-      framer_(options_.max_line_bytes) {}
+      framer_(options_.max_line_bytes),
+      noise_(options_.noise) {}
 
 Server::~Server() {
   stop();
@@ -144,6 +149,24 @@ void Server::send_error(const RequestId& id, ProtocolError code, std::string_vie
   writer_.write_line(counted_error(id, code, message));
 }
 
+void Server::send_noise_error(ProtocolError code, std::string_view message) {
+  if (noise_.admit(Clock::now())) {
+    send_error({}, code, message);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  ++counters_.unanswered_lines;
+}
+
+void Server::send_noise_summary(bool force) {
+  const std::uint64_t count = force ? noise_.take_pending() : noise_.take_summary(Clock::now());
+  if (count == 0) return;
+  send_error({}, ProtocolError::kUnanswered,
+             std::to_string(count) + (count == 1 ? " unreadable line was" : " unreadable lines were") +
+                 " not answered (noise limit: " + std::to_string(options_.noise.burst) + " errors, then 1 per " +
+                 std::to_string(options_.noise.interval.count()) + " ms)");
+}
+
 std::string Server::counted_error(const RequestId& id, ProtocolError code, std::string_view message) {
   {
     std::lock_guard lock(mutex_);
@@ -182,6 +205,10 @@ void Server::read_loop() {
       const auto left = options_.line_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     Clock::now() - last_byte);
       timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
+    }
+    if (const auto due = noise_.summary_due(); due != Clock::time_point::max()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(due - Clock::now());
+      timeout_ms = std::min(timeout_ms, static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000)));
     }
     pollfd fds[3] = {{link_->read_fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}, {options_.stop_fd, POLLIN, 0}};
     const int r = ::poll(fds, options_.stop_fd >= 0 ? 3 : 2, timeout_ms);
@@ -223,9 +250,9 @@ void Server::read_loop() {
             std::lock_guard lock(mutex_);
             ++counters_.discarded_lines;
           }
-          send_error({}, ProtocolError::kLineTooLong,
-                     "line of " + std::to_string(e.discarded_bytes) + " bytes discarded (limit " +
-                         std::to_string(options_.max_line_bytes) + ")");
+          send_noise_error(ProtocolError::kLineTooLong,
+                           "line of " + std::to_string(e.discarded_bytes) + " bytes discarded (limit " +
+                               std::to_string(options_.max_line_bytes) + ")");
         }
       }
       events.clear();
@@ -235,7 +262,10 @@ void Server::read_loop() {
       }
     }
 
+    send_noise_summary(false);
     if (framer_.has_partial() && Clock::now() - last_byte >= options_.line_timeout) {
+      // Not limited: each needs line_timeout of silence, so they never come in a flood.
+      send_noise_summary(true);
       const std::size_t dropped = framer_.drop_partial();
       {
         std::lock_guard lock(mutex_);
@@ -278,6 +308,7 @@ void Server::link_lost(std::string_view why) {
   writer_.attach(-1);
   link_.reset();
   framer_.drop_partial();
+  noise_.take_pending();  // counted on the link that is gone: not news to the next client
   std::lock_guard lock(mutex_);
   ++counters_.link_losses;
   queue_.clear();  // nobody is there to receive the answers
@@ -315,6 +346,13 @@ void Server::shutdown() {
 
 void Server::handle_line(std::string_view line) {
   ParsedLine parsed = parse_request(line, parse_limits_);
+  if (auto* error = std::get_if<RequestError>(&parsed); error != nullptr && error->id.empty()) {
+    send_noise_error(error->code, error->message);
+    return;
+  }
+  if (!std::holds_alternative<EchoedResponse>(parsed)) {
+    send_noise_summary(true);  // a readable line: the noise is over, say what it cost first
+  }
   if (auto* error = std::get_if<RequestError>(&parsed)) {
     send_error(error->id, error->code, error->message);
     return;
@@ -522,6 +560,7 @@ ResponseJson Server::status_json() const {
       {"requests", counters.requests},
       {"errors", counters.errors},
       {"discarded_lines", counters.discarded_lines},
+      {"unanswered_lines", counters.unanswered_lines},
       {"link_losses", counters.link_losses},
   };
   if (ota_ != nullptr) status["ota"] = ota_status_json(ota_->status());
@@ -620,6 +659,14 @@ std::string Server::run_classify(const RequestId& id, const ClassifyCommand& com
   const ClassifyResult& r = *result;
   if (r.labels.empty()) {
     return counted_error(id, ProtocolError::kInternal, "the backend returned no label probabilities");
+  }
+  // Fail closed whatever the backend: a NaN probability would make "label" the first one
+  // asked for (every comparison with NaN is false), and JSON would print it as null.
+  for (const LabelProbability& l : r.labels) {
+    if (!std::isfinite(l.probability)) {
+      return counted_error(id, ProtocolError::kNumeric,
+                           "the probability of label '" + l.label + "' is not finite: no label given");
+    }
   }
   ResponseJson probabilities = ResponseJson::object();
   const LabelProbability* best = &r.labels.front();

@@ -35,6 +35,7 @@
 #include "serve/line_framer.h"
 #include "serve/line_writer.h"
 #include "serve/link.h"
+#include "serve/noise_limiter.h"
 #include "serve/ota_port.h"
 #include "serve/request.h"
 #include "serve/response.h"
@@ -47,6 +48,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{2000};   // no byte taken for this long = stalled link
   std::chrono::milliseconds reconnect_interval{1000};
   std::size_t max_queue = 8;                       // waiting model requests
+  // Errors about unreadable lines (id null): `burst` at once, then one per `interval`,
+  // the rest counted into a summary line (noise_limiter.h). burst >= 1.
+  NoiseLimitOptions noise;
   bool reopen_link = true;
   int stop_fd = -1;  // optional (borrowed): the server stops when it becomes readable
   // Optional hooks (called on the reader thread): the link is open; a diagnostic.
@@ -64,6 +68,7 @@ struct ServerCounters {
   std::uint64_t requests = 0;        // lines that parsed as requests
   std::uint64_t errors = 0;          // error lines sent
   std::uint64_t discarded_lines = 0; // overlong, timed out, echoed responses
+  std::uint64_t unanswered_lines = 0; // unreadable lines counted into a summary, not answered
   std::uint64_t link_losses = 0;
 };
 
@@ -130,6 +135,11 @@ class Server {
 
   void send(std::string_view line);
   void send_error(const RequestId& id, ProtocolError code, std::string_view message);
+  // An error about a line with no readable id, through the noise limiter (reader thread).
+  void send_noise_error(ProtocolError code, std::string_view message);
+  // The count of unanswered lines as one summary error: when the limiter allows it
+  // (`force`: at once, before answering a readable line).
+  void send_noise_summary(bool force);
   std::string counted_error(const RequestId& id, ProtocolError code, std::string_view message);
   void note(std::string_view message) const;
 
@@ -148,6 +158,7 @@ class Server {
   LineFramer framer_;
   std::optional<Link> link_;  // reader thread only
   bool input_ended_ = false;  // reader thread only
+  NoiseLimiter noise_;        // reader thread only
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable work_cv_;

@@ -140,6 +140,21 @@ TEST(Server, BackendErrorsBecomeErrorResponses) {
   EXPECT_EQ(call(s, request(10, "ping"))["ok"], true);  // still serving
 }
 
+TEST(Server, NonFiniteModelOutputIsANumericErrorNeverALabel) {
+  PtyServer s(fast_config());
+  // A backend whose probabilities are NaN: the server refuses to name a label.
+  Json r = call(s, request(11, "classify", {{"text", "nan"}, {"labels", {"SAFE", "SPAM"}}}));
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(error_code(r), "numeric");
+  EXPECT_FALSE(r.contains("result"));
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("'SAFE'"), std::string::npos) << r.dump();
+  // A session that fails with kNumeric (the sampler saw a NaN logit).
+  r = call(s, request(12, "generate", {{"prompt", "nan"}}));
+  EXPECT_EQ(error_code(r), "numeric");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("nan"), std::string::npos) << r.dump();
+  EXPECT_EQ(call(s, request(13, "ping"))["ok"], true);  // still serving
+}
+
 TEST(Server, CancelStopsARunningGenerationWithinOneToken) {
   auto config = fast_config();
   config.backend.token_delay = 20ms;

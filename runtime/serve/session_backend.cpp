@@ -65,7 +65,7 @@ Result<SessionBackend::Loaded> SessionBackend::load(const std::string& bundle_pa
   SessionOptions options = options_.session;
   if (options_.packed_cache_beside_bundle) options.packed_weights_cache = bundle_path + ".xnnpack";
   Loaded l;
-  l.model = LINNET_TRY(Model::open(bundle_path));
+  l.model = LINNET_TRY(Model::open(bundle_path, options_.model));
   l.session = LINNET_TRY(Session::create(*l.model, options));
   return l;
 }

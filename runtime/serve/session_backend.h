@@ -23,6 +23,7 @@
 namespace linnet::serve {
 
 struct SessionBackendOptions {
+  ModelOptions model;  // verify_sha256 (default): each bundle is hashed before it serves
   SessionOptions session;
   ClassifierOptions classifier;
   // XNNPACK's packed weights in "<bundle>.xnnpack" beside whichever bundle is loaded

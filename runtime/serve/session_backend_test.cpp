@@ -338,5 +338,37 @@ TEST(SessionBackend, OverTheSerialLine) {
   EXPECT_EQ(i.final["result"]["model"]["sha256"], b->info().model_sha256);
 }
 
+// A bundle whose final norm holds a NaN (storage bit rot): the backend refuses to load
+// it (the hash check); loaded with the check off, classify and generate over the line
+// answer the "numeric" error, never a label, and the server keeps serving.
+TEST(SessionBackend, ADamagedBundleIsRefusedAtLoadAndNeverAnswersALabel) {
+  const std::string path = linnet::testing::nan_norm_bundle_path();
+  ASSERT_FALSE(path.empty());
+  auto refused = SessionBackend::open(path, "", small_options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kVerification) << refused.error().message();
+
+  SessionBackendOptions skip = small_options();
+  skip.model.verify_sha256 = false;
+  auto b = SessionBackend::open(path, "", skip);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  testing::PtyServer::Config config;
+  config.backend_override = b->get();
+  config.with_ota = false;
+  testing::PtyServer s(config);
+  s.client().send_json({{"id", 1}, {"cmd", "classify"}, {"text", "You are an idiot"},
+                        {"labels", {"SAFE", "SPAM", "ABUSE"}}, {"system", kPolicy}});
+  auto c = s.client().await(1, 60000ms);
+  EXPECT_EQ(c.final["ok"], false) << c.final.dump();
+  EXPECT_EQ(c.final["error"]["code"], "numeric") << c.final.dump();
+  EXPECT_FALSE(c.final.contains("result"));
+  s.client().send_json({{"id", 2}, {"cmd", "generate"}, {"prompt", "hello"}, {"max_tokens", 4}});
+  auto g = s.client().await(2, 60000ms);
+  EXPECT_EQ(g.final["error"]["code"], "numeric") << g.final.dump();
+  EXPECT_TRUE(g.events.empty());  // not one token
+  s.client().send_json({{"id", 3}, {"cmd", "ping"}});
+  EXPECT_EQ(s.client().await(3).final["ok"], true);
+}
+
 }  // namespace
 }  // namespace linnet::serve

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/finite.h"
 #include "session/prefix_state_file.h"
 
 namespace linnet {
@@ -120,6 +121,11 @@ Result<Classification> Classifier::classify(Session& session, const ClassifyInpu
   const std::vector<TokenId> prompt = LINNET_TRY(session.encode_chat(input.system, input.message, false));
   const std::vector<TokenId> prefix = LINNET_TRY(prefix_ids(session, input.system));
   auto result = classify_tokens(session, prompt, prefix, label_ids_, cancelled);
+  if (!result.ok() && result.error().code() == ErrorCode::kNumeric) {
+    std::string names;
+    for (const std::string& label : input.labels) names += (names.empty() ? "" : ", ") + label;
+    return std::move(result).error().with_context("labels " + names);
+  }
   if (result.ok()) result->total_ms = ms_between(t0, Clock::now());
   return result;
 }
@@ -170,6 +176,13 @@ Result<Classification> Classifier::classify_tokens(Session& session, std::span<c
   Status scored = scorer_.score(executor, labels, scores_, result.label_stats, cancelled);
   session.reset();  // the context now ends inside a label: not a conversation to continue
   if (!scored.ok()) return std::move(scored).error();
+  // Fail closed: a NaN score loses every comparison, so the top label would be whichever
+  // came first. A damaged model gives no label at all.
+  if (const std::size_t bad = first_non_finite(std::span<const double>(scores_)); bad < scores_.size()) {
+    return Error(ErrorCode::kNumeric, "classify: the model's score for label " + std::to_string(bad) + " is " +
+                                          non_finite_name(scores_[bad]) +
+                                          " (its output is not finite: damaged weights?); no label given");
+  }
   result.tokens_processed += result.label_stats.tokens_fed;
   result.probabilities.resize(scores_.size());
   result.top = normalise_scores(scores_, result.probabilities);

@@ -36,8 +36,11 @@
 
 namespace linnet {
 
+// Most prefix states a classifier keeps (each is a whole executor state: megabytes).
+inline constexpr int kMaxPrefixCacheEntries = 64;
+
 struct ClassifierOptions {
-  int prefix_cache_entries = 2;  // prefix states kept in memory (LRU); 0 disables the cache
+  int prefix_cache_entries = 2;  // prefix states kept in memory (LRU), 0..kMaxPrefixCacheEntries; 0 disables the cache
   bool score_end_token = false;  // also score <|im_end|> after each label (see above)
 };
 
@@ -68,7 +71,8 @@ class Classifier {
   explicit Classifier(ClassifierOptions options = {}) : options_(options) {}
 
   // Uses (and resets) `session`'s context. `cancelled` (may be empty) is polled between
-  // prompt chunks and label tokens; when it returns true the result is kCancelled.
+  // prompt chunks and label tokens; when it returns true the result is kCancelled. A label
+  // score that is NaN or infinite (a damaged model) is kNumeric: never a label.
   Result<Classification> classify(Session& session, const ClassifyInput& input,
                                   const std::function<bool()>& cancelled = {});
 

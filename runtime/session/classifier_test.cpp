@@ -272,6 +272,41 @@ TEST_F(PrefixFile, SavedStateMakesANewClassifierWarm) {
   EXPECT_EQ(third.cached_prefixes(), 0u);
 }
 
+// One float of the final norm set to NaN (storage bit rot): the hash check refuses the
+// bundle at open; opened without it, classify and generate fail with kNumeric, never
+// "the first label" (which is what an unchecked argmax over NaN scores answers).
+TEST(DamagedModel, TheHashCheckRefusesItAndNoLabelIsEverGiven) {
+  const std::string path = testing::nan_norm_bundle_path();
+  ASSERT_FALSE(path.empty());
+  auto refused = Model::open(path);  // verification is the default
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kVerification);
+  EXPECT_NE(refused.error().message().find("SHA-256 mismatch"), std::string::npos) << refused.error().message();
+
+  ModelOptions skip;
+  skip.verify_sha256 = false;
+  auto model = Model::open(path, skip);
+  ASSERT_TRUE(model.ok()) << model.error().message();
+  SessionOptions options;
+  options.context_length = 512;
+  auto session = Session::create(**model, options);
+  ASSERT_TRUE(session.ok()) << session.error().message();
+  const std::vector<std::string> labels = {"SAFE", "SPAM", "ABUSE"};
+  Classifier classifier;
+  for (const char* message : {"hello there", "Buy cheap watches now!!!"}) {
+    auto r = classifier.classify(**session, {kModeration, message, labels});
+    ASSERT_FALSE(r.ok()) << "label " << labels[r->top] << " from a damaged model";
+    EXPECT_EQ(r.error().code(), ErrorCode::kNumeric);
+    EXPECT_NE(r.error().message().find("is nan"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("SAFE"), std::string::npos) << r.error().message();
+  }
+  auto prompt = (*session)->encode_chat("", "hello");
+  ASSERT_TRUE(prompt.ok());
+  auto generated = (*session)->generate(*prompt, GenerationOptions{}, {});
+  ASSERT_FALSE(generated.ok());
+  EXPECT_EQ(generated.error().code(), ErrorCode::kNumeric);
+}
+
 TEST_F(PrefixFile, DamagedFileIsRefused) {
   auto session = make_session();
   ASSERT_NE(session, nullptr);

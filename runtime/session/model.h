@@ -14,7 +14,12 @@
 namespace linnet {
 
 struct ModelOptions {
-  bool verify_sha256 = false;  // hash the whole file at open (reads every weight page)
+  // Hash the whole file at open and compare with the recorded content SHA-256
+  // (kVerification on a mismatch), so a bundle damaged on storage never serves. On by
+  // default: it reads every weight page once (which the first request would do anyway);
+  // its measured cost is in docs/bundle-format.md, "What is verified when". Off only when
+  // the caller verified the same file just before.
+  bool verify_sha256 = true;
 };
 
 class Model {

@@ -14,6 +14,9 @@
  *   need not be NUL-terminated) and NUL-terminated otherwise.
  * - Memory: all model and session memory is allocated by linnet_model_open and
  *   linnet_session_create; decoding a token allocates nothing.
+ * - Every option and argument is checked: a value outside its documented range is
+ *   LINNET_INVALID_ARGUMENT with a message naming the field (never clamped or ignored).
+ *   Options structs zero-filled (or set by their _init function) hold the defaults.
  */
 #ifndef LINNET_LINNET_H_
 #define LINNET_LINNET_H_
@@ -25,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LINNET_API_VERSION 1
+#define LINNET_API_VERSION 2  /* 2: linnet_model_options.skip_verify replaces verify_sha256 (bundles are hashed by default); LINNET_NUMERIC */
 
 typedef enum linnet_status {
   LINNET_OK = 0,
@@ -38,6 +41,7 @@ typedef enum linnet_status {
   LINNET_CORRUPT = 16,
   LINNET_UNSUPPORTED = 17,
   LINNET_VERIFICATION = 18,
+  LINNET_NUMERIC = 19,           /* the model computed NaN or infinity (damaged weights): no answer given */
   /* The platform failed. */
   LINNET_IO = 32,
   LINNET_OUT_OF_MEMORY = 33,
@@ -67,7 +71,11 @@ typedef int32_t linnet_token;
 typedef struct linnet_model linnet_model;
 
 typedef struct linnet_model_options {
-  int verify_sha256; /* nonzero: hash the whole bundle at open and compare (slow, thorough) */
+  /* 0 (default): hash the whole bundle at open and compare with its recorded SHA-256
+   * (LINNET_VERIFICATION on a mismatch: a bundle damaged on storage never serves; reads
+   * every page once, cost in docs/bundle-format.md). 1: skip the hash (only when the
+   * caller verified this same file just before). Other values: LINNET_INVALID_ARGUMENT. */
+  int skip_verify;
 } linnet_model_options;
 
 void linnet_model_options_init(linnet_model_options* options);
@@ -110,7 +118,7 @@ linnet_status linnet_detokenize(const linnet_model* model, const linnet_token* i
                                 char* text, size_t capacity, size_t* length, linnet_error* error);
 
 /* The chat prompt (ChatML; the assistant turn opened, thinking block per `thinking`:
- * 0 off, 1 on, -1 the model's default). `system` may be NULL (no system turn). Same
+ * 0 off, 1 on, -1 the model's default; any other value is LINNET_INVALID_ARGUMENT). `system` may be NULL (no system turn). Same
  * capacity rule as linnet_detokenize. */
 linnet_status linnet_format_chat(const linnet_model* model, const char* system, const char* user,
                                  int thinking, char* text, size_t capacity, size_t* length,
@@ -128,10 +136,10 @@ typedef enum linnet_kv_cache {
 } linnet_kv_cache;
 
 typedef struct linnet_session_options {
-  int32_t context_length;     /* positions the memory is planned for; 0 = 4096 (capped by the model) */
-  int32_t threads;            /* worker threads; 0 = 1 */
-  int32_t prefix_cache_entries; /* prompt-prefix states kept in memory; 0 = 2, -1 = none */
-  int32_t classify_score_end;   /* nonzero: also score <|im_end|> after each label */
+  int32_t context_length;     /* positions the memory is planned for; 0 = 4096; >= 0 (capped by the model) */
+  int32_t threads;            /* worker threads, 0..256; 0 = 1 */
+  int32_t prefix_cache_entries; /* prompt-prefix states kept in memory, -1..64; 0 = 2, -1 = none */
+  int32_t classify_score_end;   /* 1: also score <|im_end|> after each label; 0 (default) or 1 */
   const char* packed_weights_cache; /* XNNPACK packed-weights file; NULL = in memory */
   int32_t kv_cache;             /* a linnet_kv_cache; 0 = LINNET_KV_CACHE_F16 */
 } linnet_session_options;
@@ -162,11 +170,11 @@ linnet_status linnet_session_logits(const linnet_session* session, const float**
 /* ---------------------------------------------------------------- sampling */
 
 typedef struct linnet_sampling {
-  float temperature;         /* 0 = greedy */
-  int32_t top_k;             /* 0 = no cut */
+  float temperature;         /* >= 0, finite; 0 = greedy */
+  int32_t top_k;             /* >= 0; 0 = no cut */
   float top_p;               /* (0, 1]; 1 = no cut */
-  float min_p;               /* 0 = no cut */
-  float repetition_penalty;  /* 1 = none */
+  float min_p;               /* [0, 1); 0 = no cut */
+  float repetition_penalty;  /* > 0, finite; 1 = none */
   uint64_t seed;
 } linnet_sampling;
 

@@ -1,6 +1,7 @@
 #include "serve/testing/fake_backend.h"
 
 #include <charconv>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -63,7 +64,9 @@ Result<ClassifyResult> FakeBackend::classify(const ClassifyRequest& request, con
   }
   ClassifyResult r;
   for (const std::string& l : request.labels) {
-    r.labels.push_back({l, label_probability(request.text, request.labels, l)});
+    const double p = request.text == "nan" ? std::numeric_limits<double>::quiet_NaN()
+                                           : label_probability(request.text, request.labels, l);
+    r.labels.push_back({l, p});
   }
   r.prompt_tokens = static_cast<std::uint32_t>(request.text.size() / 4 + 1);
   r.prefill_ms = ms_since(start);
@@ -81,6 +84,7 @@ Result<GenerateResult> FakeBackend::generate(std::string_view prompt, const Gene
   ++generate_calls_;
   const auto start = Clock::now();
   if (prompt == "fail") return Error(ErrorCode::kInternal, "fake generate failure");
+  if (prompt == "nan") return Error(ErrorCode::kNumeric, "sampler: the logit of token 0 is nan");
   if (prompt.size() > 4096) {
     return Error(ErrorCode::kInvalidArgument, "prompt of " + std::to_string(prompt.size()) +
                                                   " bytes does not fit the context");

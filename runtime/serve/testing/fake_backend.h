@@ -6,12 +6,15 @@
 //   generate: token i is "t<i> " (16 tokens unless max_tokens says otherwise); a
 //     prompt containing "utf8" instead yields the two halves of U+1F600 in turn (pieces
 //     that split a UTF-8 sequence); a prompt "eos:<n>" ends with end_of_turn after n
-//     tokens; a stop string ends it after the token that completes it; "fail" fails with kInternal; a
+//     tokens; a stop string ends it after the token that completes it; "fail" fails with kInternal;
+//     "nan" fails with kNumeric (as a damaged model's session does); a
 //     prompt over 4096 bytes fails with kInvalidArgument. Checks the cancel token before
 //     every token, sleeps token_delay per token. The result's sampling echoes the
 //     request's sampling fields (unset: temperature 0, i.e. greedy; seed 0).
 //   classify: weight 10 for each label that occurs in the text, 1 otherwise,
-//     normalised; text "fail" fails with kInternal. Sleeps classify_delay (cancellable).
+//     normalised; text "fail" fails with kInternal; text "nan" gives every label a NaN
+//     probability (a backend that does not check its numbers). Sleeps classify_delay
+//     (cancellable).
 // FakeOtaPort: the head is the text "fake-update version=<v> size=<n> sha256=<hex>";
 //   chunks are kept in memory; commit checks size and SHA-256. (ota_serial_test runs
 //   the real agent.)

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -56,6 +58,38 @@ std::string tiny_bundle_path(const std::string& quant) {
   EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message());
   if (!report.ok()) return {};
   return b.paths[quant] = options.output;
+}
+
+std::string nan_norm_bundle_path(const std::string& quant) {
+  TinyBundles& b = bundles();
+  const std::string key = quant + "-nan-norm";
+  auto it = b.paths.find(key);
+  if (it != b.paths.end()) return it->second;
+  const std::string source = tiny_bundle_path(quant);
+  if (source.empty()) return {};
+  // Where the final norm's data lies in the file, from the bundle reader.
+  std::uint64_t offset = 0;
+  {
+    auto bundle = Bundle::open(source);
+    EXPECT_TRUE(bundle.ok()) << (bundle.ok() ? "" : bundle.error().message());
+    if (!bundle.ok()) return {};
+    const TensorView& norm = bundle->weights().norm;
+    EXPECT_TRUE(norm.present() && norm.dtype == DType::kF32 && norm.data_bytes >= 4);
+    offset = static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(norm.data) - bundle->file_bytes().data());
+  }
+  const fs::path damaged = b.dir / ("tiny-" + key + ".linnet");
+  std::error_code ec;
+  fs::copy_file(source, damaged, fs::copy_options::overwrite_existing, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  std::fstream file(damaged, std::ios::binary | std::ios::in | std::ios::out);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+  const bool written = file.good();
+  file.close();
+  EXPECT_TRUE(written) << "writing " << damaged;
+  if (ec || !written) return {};
+  return b.paths[key] = damaged.string();
 }
 
 const Model* tiny_model(const std::string& quant) {
