@@ -4,6 +4,7 @@
 // the memory plan. A bad bundle: message, exit 1.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,14 @@ int run_info(Args args) {
   }
   auto request = parse_bundle_report_args(rest, BundleReportRequest{});
   if (!request.ok()) return usage.error(request.error().message());
+  std::optional<ota::PublicKey> key;  // outlives the report, which calls check_signature
   if (!pubkey.empty()) {
-    auto key = ota::PublicKey::load(pubkey);
-    if (!key.ok()) {
-      std::fprintf(stderr, "linnet info: --pubkey %s: %s\n", pubkey.c_str(), key.error().message().c_str());
+    auto loaded = ota::PublicKey::load(pubkey);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "linnet info: --pubkey %s: %s\n", pubkey.c_str(), loaded.error().message().c_str());
       return 1;
     }
+    key.emplace(std::move(loaded).value());
     request->check_signature = [&key](std::span<const std::uint8_t> content_sha256,
                                       std::span<const std::uint8_t> signature) -> Result<std::string> {
       Sha256Digest digest{};
