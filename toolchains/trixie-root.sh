@@ -20,7 +20,8 @@
 #   the reference data directory are bind-mounted at their own absolute paths, proc and
 #   sysfs are mounted (cpuinfo reads both; XNNPACK does not initialise without them).
 #   The caller's paths work as written: the current directory, and for every argument
-#   that names a path (absolute, or relative with a '/'; also the VALUE of --opt=VALUE),
+#   that names a path (absolute, or relative with a '/'; also the VALUE of --opt=VALUE
+#   and of `env VAR=VALUE`),
 #   the nearest existing directory (the path itself when it is a directory, else the
 #   folder it is or would be in) are bind-mounted at their own paths too, and CMD starts
 #   in the current directory. A directory that is part of the root's own system (/etc,
@@ -215,7 +216,7 @@ bootstrap() {
     rm -rf --one-file-system "$root"
   fi
   rm -rf --one-file-system "$root.partial"
-  say "debootstrap $suite into $root (log: $root.debootstrap.log)"
+  say "debootstrap $suite into $root (the first time only: about 2 minutes; log: $root.debootstrap.log)"
   if ! debootstrap "${args[@]}" "$suite" "$root.partial" "$mirror" "${script[@]}" \
       > "$root.debootstrap.log" 2>&1; then
     tail -n 20 "$root.debootstrap.log" >&2
@@ -227,7 +228,7 @@ bootstrap() {
 install_into_root() {
   local all
   mapfile -t all < <(native_package_list)
-  say "installing ${#all[@]} packages into the root (log: $root.apt.log)"
+  say "installing ${#all[@]} packages into the root (about 400 MB of downloads, 3 minutes; log: $root.apt.log)"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   # dpkg --configure -a and apt-get -f finish whatever an interrupted earlier install left.
   if ! (cd "$here" && in_root bg bash -c '
@@ -309,7 +310,7 @@ in_root() {
   fi
   for arg in "$@"; do
     path=$arg
-    case "$arg" in --*=*) path=${arg#*=} ;; esac
+    case "$arg" in *=*) path=${arg#*=} ;; esac  # --opt=VALUE, env VAR=VALUE
     case "$path" in
       *$'\n'*|"") continue ;;
       /*) ;;
