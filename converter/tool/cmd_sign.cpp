@@ -134,9 +134,13 @@ int run_sign(Args args) {
 
   auto manifest = sign::write_update(bundle_path, spec, *key, out_path);
   if (!manifest.ok()) return fail(manifest.error().message());
-  std::printf("signed %s v%llu (%llu bundle bytes, sha256 %s) with key %s -> %s\n", manifest->model_name.c_str(),
-              static_cast<unsigned long long>(manifest->version), static_cast<unsigned long long>(bundle_bytes),
-              to_hex(manifest->bundle_sha256).c_str(), ota::short_key_id(key->key_id()).c_str(), out_path.c_str());
+  // Both hashes, each named (README "Model workflow"): the file's (sha256sum, `ota status`)
+  // and the content hash (`linnet info`, the serial `info`).
+  std::printf("signed %s v%llu (%llu bundle bytes, file sha256 %s, content sha256 %s) with key %s -> %s\n",
+              manifest->model_name.c_str(), static_cast<unsigned long long>(manifest->version),
+              static_cast<unsigned long long>(bundle_bytes), to_hex(manifest->bundle_sha256).c_str(),
+              manifest->content_sha256 ? to_hex(*manifest->content_sha256).c_str() : "none",
+              ota::short_key_id(key->key_id()).c_str(), out_path.c_str());
   return 0;
 }
 

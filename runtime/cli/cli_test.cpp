@@ -3,7 +3,8 @@
 // labels from each line; a prompt longer than the context is said once with --context;
 // `run --stats` puts its stats on a line of their own with the serial protocol's stop
 // reason; `info` names the content hash, prints ISO 8601 times and tells the truth about
-// the signature slot; `ota rollback` refuses to undo a rollback without --force.
+// the signature slot; `linnet-convert sign` and `ota status` name the file hash; `ota
+// rollback` refuses to undo a rollback without --force.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -281,6 +282,14 @@ TEST_F(Cli, OtaRollbackTwiceNeedsForce) {
     const Outcome s = convert("sign " + bundle_ + " --key " + d + "/vendor.key --version " + std::to_string(version) +
                           " --name tiny -o " + d + "/v" + std::to_string(version) + ".lnu");
     ASSERT_EQ(s.code, 0) << s.err;
+    // sign names both hashes: the file's (as sha256sum computes it) and the content hash.
+    ASSERT_EQ(std::system(("sha256sum " + bundle_ + " > " + d + "/file.sha256").c_str()), 0);
+    const std::string file_sha = slurp(dir_ / "file.sha256").substr(0, 64);
+    auto bundle = Bundle::open(bundle_, {});
+    ASSERT_TRUE(bundle.ok());
+    EXPECT_NE(s.out.find("file sha256 " + file_sha + ", content sha256 " + bundle->content_sha256_hex()),
+              std::string::npos)
+        << s.out;
     const Outcome i = linnet("ota install " + d + "/v" + std::to_string(version) + ".lnu --store " + store +
                          " --pubkey " + pub);
     ASSERT_EQ(i.code, 0) << i.err;
