@@ -21,11 +21,11 @@
 #   sysfs are mounted (cpuinfo reads both; XNNPACK does not initialise without them).
 #   The caller's paths work as written: the current directory, and for every argument
 #   that names a path (absolute, or relative with a '/'; also the VALUE of --opt=VALUE
-#   and of `env VAR=VALUE`),
-#   the nearest existing directory (the path itself when it is a directory, else the
-#   folder it is or would be in) are bind-mounted at their own paths too, and CMD starts
-#   in the current directory. A directory that is part of the root's own system (/etc,
-#   /usr, /var/lib, ...) is never covered up: such a path is reported as not visible.
+#   and of `env VAR=VALUE`) the nearest existing directory (the path itself when it is a
+#   directory, else the folder it is or would be in) are bind-mounted at their own paths
+#   too, and CMD starts in the current directory. A directory that is part of the root's
+#   own system (/etc, /usr, /var/lib, ...) is never covered up: such a path is reported as
+#   not visible. Mount points made for them are removed again when CMD ends.
 #   When CMD ends, or this script is killed, the namespace dies and every mount with it:
 #   nothing stays mounted on the host, even on failure. LINNET_NATIVE=0 forces this mode.
 #
