@@ -121,7 +121,9 @@ int run_chat(Args args) {
     }
     if (static_cast<std::size_t>(session.position()) + turn->size() + opening->size() + 1 >=
         static_cast<std::size_t>(session.context_length())) {
-      std::fprintf(stderr, "linnet chat: the conversation is full (%d tokens); starting a new one\n",
+      std::fprintf(stderr,
+                   "linnet chat: the conversation is full (%d tokens); starting a new one (a larger --context N "
+                   "holds a longer one)\n",
                    session.context_length());
       have_turn = false;
       session.reset();
