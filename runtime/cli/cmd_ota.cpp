@@ -281,7 +281,7 @@ int run_ota(Args args) {
                       Error(ErrorCode::kFailedPrecondition,
                             "rollback refused: it would switch from " + describe(from, s.active_slot) + " to the newer " +
                                 describe(to, other) + ", undoing an earlier rollback; give --force to do that"),
-                      &s);
+                      nullptr);
         }
         if (!a.json) {
           std::fprintf(stderr, "linnet ota rollback: switching from %s to %s\n", describe(from, s.active_slot).c_str(),
