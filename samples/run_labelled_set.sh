@@ -24,8 +24,19 @@ name=$1 labels=$2 system=$3 messages=$4
 if ! grep -qs '^VERSION_CODENAME=trixie' /etc/os-release && [ -z "${LINNET_SAMPLE_INNER:-}" ]; then
   "$repo/toolchains/trixie-root.sh" setup
   export LINNET_SAMPLE_INNER=1
+  # Paths relative to the caller's folder, made absolute, and named as arguments so the
+  # build root shows their folders (toolchains/trixie-root.sh run).
+  paths=()
+  for var in LINNET_BUNDLE LINNET_BUILD_DIR LINNET_SHARED_DIR; do
+    if [ -n "${!var:-}" ]; then
+      case "$var" in LINNET_BUILD_DIR) case "${!var}" in /*) ;; *) continue ;; esac ;; esac
+      printf -v "$var" '%s' "$(realpath -m -- "${!var}")"
+      export "${var?}"
+      paths+=("$var=${!var}")
+    fi
+  done
   cd "$repo"
-  exec "$repo/toolchains/trixie-root.sh" run "$here/run_labelled_set.sh" "$@"
+  exec "$repo/toolchains/trixie-root.sh" run env "${paths[@]}" "$here/run_labelled_set.sh" "$@"
 fi
 
 die() { echo "$name: $*" >&2; exit 1; }

@@ -19,6 +19,13 @@
 #   `run` enters it in a private mount and PID namespace (unshare): the source tree and
 #   the reference data directory are bind-mounted at their own absolute paths, proc and
 #   sysfs are mounted (cpuinfo reads both; XNNPACK does not initialise without them).
+#   The caller's paths work as written: the current directory, and for every argument
+#   that names a path (absolute, or relative with a '/'; also the VALUE of --opt=VALUE
+#   and of `env VAR=VALUE`) the nearest existing directory (the path itself when it is a
+#   directory, else the folder it is or would be in) are bind-mounted at their own paths
+#   too, and CMD starts in the current directory. A directory that is part of the root's
+#   own system (/etc, /usr, /var/lib, ...) is never covered up: such a path is reported as
+#   not visible. Mount points made for them are removed again when CMD ends.
 #   When CMD ends, or this script is killed, the namespace dies and every mount with it:
 #   nothing stays mounted on the host, even on failure. LINNET_NATIVE=0 forces this mode.
 #
@@ -43,7 +50,7 @@ set -euo pipefail
 # runs anything: editing this file while a long `run` is in progress is safe.
 main() {
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-shared=${LINNET_SHARED_DIR:-$(cd "$here/.." && pwd)/shared}
+shared=$(realpath -m -- "${LINNET_SHARED_DIR:-$here/../shared}")
 root=${LINNET_ROOT:-$here/.buildroot/trixie}
 mirror=${LINNET_MIRROR:-http://deb.debian.org/debian}
 suite=trixie
@@ -209,7 +216,7 @@ bootstrap() {
     rm -rf --one-file-system "$root"
   fi
   rm -rf --one-file-system "$root.partial"
-  say "debootstrap $suite into $root (log: $root.debootstrap.log)"
+  say "debootstrap $suite into $root (the first time only: about 2 minutes; log: $root.debootstrap.log)"
   if ! debootstrap "${args[@]}" "$suite" "$root.partial" "$mirror" "${script[@]}" \
       > "$root.debootstrap.log" 2>&1; then
     tail -n 20 "$root.debootstrap.log" >&2
@@ -221,7 +228,7 @@ bootstrap() {
 install_into_root() {
   local all
   mapfile -t all < <(native_package_list)
-  say "installing ${#all[@]} packages into the root (log: $root.apt.log)"
+  say "installing ${#all[@]} packages into the root (about 400 MB of downloads, 3 minutes; log: $root.apt.log)"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   # dpkg --configure -a and apt-get -f finish whatever an interrupted earlier install left.
   if ! (cd "$here" && in_root bg bash -c '
@@ -241,6 +248,49 @@ install_into_root() {
   fi
 }
 
+# The nearest existing directory of a path: the path itself when it is a directory, else
+# the folder it is in, or would be in once created (`-o /x/y/vendor` -> /x/y).
+nearest_dir() {
+  local p
+  p=$(realpath -m -s -- "$1")
+  while [ ! -d "$p" ]; do p=$(dirname -- "$p"); done
+  printf '%s\n' "$p"
+}
+
+# Adds host directory $1 to `binds` (in_root's) unless it is visible already. Returns 1
+# when it cannot be shown without covering a part of the root's own system: a directory
+# that exists in the root with files in it, other than the scratch and home folders.
+add_bind() {
+  local dir
+  dir=$(realpath -m -s -- "$1")
+  case "$dir/" in
+    "$here"/*|"$shared"/*) return 0 ;;
+  esac
+  local b
+  for b in "${binds[@]}"; do
+    case "$dir/" in "$b"/*) return 0 ;; esac
+  done
+  [ "$dir" != / ] || return 1
+  if [ -e "$root$dir" ]; then
+    case "$dir" in
+      /tmp|/tmp/*|/home|/home/*|/root|/root/*|/mnt|/mnt/*|/media|/media/*|/srv|/srv/*|/opt|/opt/*) ;;
+      *)
+        # Only empty folders (mount points made by earlier runs) may be covered.
+        [ -d "$root$dir" ] && [ -z "$(find "$root$dir" -xdev ! -type d -print -quit 2>/dev/null)" ] || return 1
+        ;;
+    esac
+  fi
+  # Keep the list free of folders inside this one, shortest first.
+  local kept=()
+  for b in "${binds[@]}"; do
+    case "$b/" in "$dir"/*) ;; *) kept+=("$b") ;; esac
+  done
+  binds=()
+  while IFS= read -r b; do [ -n "$b" ] && binds+=("$b"); done < <(
+    printf '%s\n' "${kept[@]}" "$dir" | awk '{ print length($0) "\t" $0 }' | sort -n | cut -f2-)
+  return 0
+}
+
 # Runs "$@" inside the root (see the header for what is mounted and why nothing leaks).
 # in_root fg CMD...: exec (for an interactive shell: Ctrl-C belongs to it).
 # in_root bg CMD...: supervised. util-linux unshare --fork ignores SIGINT and SIGTERM
@@ -252,10 +302,25 @@ in_root() {
   shift
   [ "$(id -u)" = 0 ] || die "entering the build root needs root (mount namespaces, chroot); on a trixie host use LINNET_NATIVE=1"
   local cwd=$PWD
-  case "$cwd/" in
-    "$here"/*|"$shared"/*) ;;
-    *) say "$cwd is not visible inside the root; running in $here"; cwd=$here ;;
-  esac
+  # The caller's folders (see the header): the current one and those the arguments name.
+  local binds=() arg path
+  if ! add_bind "$cwd"; then
+    say "$cwd is not visible inside the root (it is part of the root's own system); running in $here"
+    cwd=$here
+  fi
+  for arg in "$@"; do
+    path=$arg
+    case "$arg" in *=*) path=${arg#*=} ;; esac  # --opt=VALUE, env VAR=VALUE
+    case "$path" in
+      *$'\n'*|"") continue ;;
+      /*) ;;
+      */*) path=$cwd/$path ;;
+      *) continue ;;
+    esac
+    # A path the root itself has (/usr/bin/cmake) is meant as the root's own.
+    add_bind "$(nearest_dir "$path")" || [ -e "$root$path" ] ||
+      say "$arg is not visible inside the root ($(nearest_dir "$path") is part of the root's own system)"
+  done
   local passenv=() name
   for name in $(compgen -e); do
     case "$name" in
@@ -275,10 +340,28 @@ in_root() {
     shift 5
     passenv=("${@:1:$npass}")
     shift "$npass"
+    nbind=$1
+    shift
+    binds=("${@:1:$nbind}")
+    shift "$nbind"
     mount --make-rprivate /
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
     mount --rbind /dev "$root/dev"
+    # The caller'"'"'s folders first (shortest first), so the tree and the data mounted
+    # below stay on top of any of them that contains those.
+    # Folders made here only as mount points are removed again afterwards (made: the
+    # topmost one of each), so the root does not collect the caller'"'"'s folder names.
+    made=()
+    for dir in "${binds[@]}"; do
+      if [ ! -e "$root$dir" ]; then
+        top=$dir
+        while [ ! -e "$root$(dirname "$top")" ]; do top=$(dirname "$top"); done
+        made+=("$top")
+      fi
+      mkdir -p "$root$dir"
+      mount --bind "$dir" "$root$dir"
+    done
     mkdir -p "$root$here" "$root/tmp"
     mount --bind "$here" "$root$here"
     if [ -d "$shared" ]; then
@@ -290,9 +373,19 @@ in_root() {
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       "${passenv[@]}" LINNET_IN_ROOT=1 LINNET_SHARED_DIR="$shared" \
       /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@" || rc=$?
+    for top in "${made[@]}"; do
+      for dir in "${binds[@]}"; do
+        case "$dir/" in "$top"/*) ;; *) continue ;; esac
+        umount -l "$root$dir" 2>/dev/null || true
+        mountpoint -q "$root$dir" && continue
+        d=$dir
+        while rmdir "$root$d" 2>/dev/null && [ "$d" != "$top" ]; do d=$(dirname "$d"); done
+      done
+    done
     exit "$rc"'
   local ns_cmd=(unshare --mount --pid --fork --kill-child -- bash -c "$inner" linnet-root
-                "$root" "$here" "$shared" "$cwd" "${#passenv[@]}" "${passenv[@]}" "$@")
+                "$root" "$here" "$shared" "$cwd" "${#passenv[@]}" "${passenv[@]}"
+                "${#binds[@]}" "${binds[@]}" "$@")
   if [ "$mode" = fg ]; then
     exec "${ns_cmd[@]}"
   fi

@@ -23,6 +23,10 @@
 # tests with each Pi's compiler flags and qemu CPU model: it takes about 25 minutes on
 # two cores, where every test in every configuration would take over 45.
 #
+# Before entering the build environment it checks the host workflow on this host
+# (tests/host/trixie_root_paths_test.sh: paths outside the clone through
+# toolchains/trixie-root.sh and tools/linnet; a few seconds), listed as host-paths.
+#
 # Root is needed on a non-trixie host (the build root uses debootstrap, chroot and mount
 # namespaces); on a trixie host with the packages installed it is not.
 #
@@ -62,6 +66,13 @@ if [ "${LINNET_TEST_STAGE:-}" != inner ]; then
       { echo "test.sh: unknown configuration '$c' (try --list)" >&2; exit 2; }
   done
   "$repo/toolchains/trixie-root.sh" setup
+  # The host workflow (paths outside the clone, tests/host/), a few seconds, run here on
+  # the host; its result goes into the summary made inside.
+  echo "=== host paths (tests/host/trixie_root_paths_test.sh) ==="
+  host_paths_rc=0
+  host_paths_out=$("$repo/tests/host/trixie_root_paths_test.sh" 2>&1) || host_paths_rc=$?
+  printf '%s\n' "$host_paths_out"
+  export LINNET_HOST_PATHS_RESULT="$host_paths_rc $(tail -n 1 <<< "$host_paths_out")"
   cd "$repo"
   export LINNET_TEST_STAGE=inner
   exec "$repo/toolchains/trixie-root.sh" run "$repo/tools/test.sh" "$@"
@@ -165,6 +176,15 @@ run_config() {
                      failed: $failed_names}")
   return "$rc"
 }
+
+if [ -n "${LINNET_HOST_PATHS_RESULT:-}" ]; then
+  case "${LINNET_HOST_PATHS_RESULT%% *}" in
+    0) host_paths=ok ;;
+    77) host_paths=skipped ;;
+    *) host_paths=FAILED; failed=1 ;;
+  esac
+  summary+=("$(printf '%-20s %-9s %-7s %s' host-paths - - "$host_paths: ${LINNET_HOST_PATHS_RESULT#* }")")
+fi
 
 total_start=$(date +%s)
 for config in "${configs[@]}"; do

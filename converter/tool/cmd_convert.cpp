@@ -19,13 +19,13 @@
 namespace linnet::convert::tool {
 namespace {
 
+constexpr char kUsage[] =
+    "usage: linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4 [--verbose] [--page-align]\n"
+    "                      [--threads N] [--embed f32|f16|q8|q6|q4]\n"
+    "       linnet-convert --synthetic config.json -o model.linnet --quant q4 [--seed N]\n";
+
 int usage(const char* why) {
-  std::fprintf(stderr,
-               "linnet-convert: %s\n"
-               "usage: linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4 [--verbose] [--page-align]\n"
-               "                      [--threads N] [--embed f32|f16|q8|q6|q4]\n"
-               "       linnet-convert --synthetic config.json -o model.linnet --quant q4 [--seed N]\n",
-               why);
+  std::fprintf(stderr, "linnet-convert: %s\n%s", why, kUsage);
   return 2;
 }
 
@@ -53,6 +53,10 @@ int run_convert(Args args) {
   std::uint64_t seed = 0, threads = 2;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
     auto next = [&]() -> std::string_view { return i + 1 < args.size() ? args[++i] : std::string_view(); };
     if (a == "-o" || a == "--output") {
       output = std::string(next());

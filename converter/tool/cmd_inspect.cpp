@@ -9,12 +9,19 @@
 namespace linnet::convert::tool {
 
 int run_inspect(Args args) {
+  constexpr char kUsage[] =
+      "usage: linnet-convert inspect <bundle> [--json] [--verify] [--context N] [--threads N] [--no-tensors]\n";
+  for (const std::string_view a : args) {
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
   BundleReportRequest defaults;
   defaults.tensors = true;
   auto request = parse_bundle_report_args(args, defaults);
   if (!request.ok()) {
-    std::fprintf(stderr, "linnet-convert inspect: %s\nusage: linnet-convert inspect <bundle> [--json] [--verify] "
-                         "[--context N] [--threads N] [--no-tensors]\n", request.error().message().c_str());
+    std::fprintf(stderr, "linnet-convert inspect: %s\n%s", request.error().message().c_str(), kUsage);
     return 2;
   }
   auto report = render_bundle_report(*request);

@@ -13,20 +13,29 @@ namespace linnet::convert::tool {
 int run_keygen(Args args) {
   std::string prefix;
   bool force = false;
+  constexpr char kUsage[] = "usage: linnet-convert keygen -o <prefix> [--force]   (writes <prefix>.key and <prefix>.pub)\n";
+  const auto usage_error = [&](const std::string& problem) {
+    std::fprintf(stderr, "linnet-convert keygen: %s\n%s", problem.c_str(), kUsage);
+    return 2;
+  };
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-o" && i + 1 < args.size()) {
+    const std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "-o") {
+      if (i + 1 >= args.size()) return usage_error("-o needs a value");
       prefix = std::string(args[++i]);
-    } else if (args[i] == "--force") {
+    } else if (a == "--force") {
       force = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown option " + std::string(a));
     } else {
-      prefix.clear();
-      break;
+      return usage_error("unexpected argument '" + std::string(a) + "'");
     }
   }
-  if (prefix.empty()) {
-    std::fprintf(stderr, "usage: linnet-convert keygen -o <prefix> [--force]   (writes <prefix>.key and <prefix>.pub)\n");
-    return 2;
-  }
+  if (prefix.empty()) return usage_error("-o <prefix> is required");
   auto keys = sign::generate_key_pair();
   Status written = keys.ok() ? sign::write_key_pair(*keys, prefix, force) : Status(keys.error());
   if (!written.ok()) {

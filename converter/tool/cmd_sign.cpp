@@ -53,6 +53,12 @@ std::string default_name(const Bundle& bundle, const std::string& path) {
   return name;
 }
 
+// A usage error: what is wrong (naming the argument), then the usage; exit status 2.
+int usage_error(const std::string& problem) {
+  std::fprintf(stderr, "linnet-convert sign: %s\n%s", problem.c_str(), kUsage);
+  return 2;
+}
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "linnet-convert: error: %s\n", message.c_str());
   return 1;
@@ -69,12 +75,22 @@ int run_sign(Args args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    const bool takes_value = a == "--key" || a == "-o" || a == "--version" || a == "--name" || a == "--min-runtime" ||
+                             a == "--self-test-prompt" || a == "--self-test-system" || a == "--self-test-label" ||
+                             a == "--self-test-tokens";
+    if (takes_value && !has_value) return usage_error(std::string(a) + " needs a value");
     if (a == "--key" && has_value) {
       key_path = std::string(args[++i]);
     } else if (a == "-o" && has_value) {
       out_path = std::string(args[++i]);
     } else if (a == "--version" && has_value) {
-      if (!parse_u64(args[++i], version)) return std::fprintf(stderr, "--version wants a number\n%s", kUsage), 2;
+      if (!parse_u64(args[++i], version)) {
+        return usage_error("--version wants a whole number (got '" + std::string(args[i]) + "')");
+      }
       have_version = true;
     } else if (a == "--name" && has_value) {
       name = std::string(args[++i]);
@@ -89,18 +105,21 @@ int run_sign(Args args) {
     } else if (a == "--self-test-label" && has_value) {
       label = std::string(args[++i]);
     } else if (a == "--self-test-tokens" && has_value) {
-      if (!parse_ids(args[++i], ids)) return std::fprintf(stderr, "--self-test-tokens wants ID,ID,...\n%s", kUsage), 2;
+      if (!parse_ids(args[++i], ids)) {
+        return usage_error("--self-test-tokens wants ID,ID,... (got '" + std::string(args[i]) + "')");
+      }
     } else if (!a.empty() && a[0] != '-' && bundle_path.empty()) {
       bundle_path = std::string(a);
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown option " + std::string(a));
     } else {
-      std::fputs(kUsage, stderr);
-      return 2;
+      return usage_error("unexpected argument '" + std::string(a) + "'");
     }
   }
-  if (bundle_path.empty() || key_path.empty() || out_path.empty() || !have_version) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  if (bundle_path.empty()) return usage_error("no bundle given");
+  if (key_path.empty()) return usage_error("--key vendor.key is required");
+  if (out_path.empty()) return usage_error("-o update.lnu is required");
+  if (!have_version) return usage_error("--version N is required");
   if (!prompt.empty() && label.empty() == ids.empty()) {
     std::fprintf(stderr, "a self-test needs exactly one of --self-test-label and --self-test-tokens\n%s", kUsage);
     return 2;
@@ -134,9 +153,13 @@ int run_sign(Args args) {
 
   auto manifest = sign::write_update(bundle_path, spec, *key, out_path);
   if (!manifest.ok()) return fail(manifest.error().message());
-  std::printf("signed %s v%llu (%llu bundle bytes, sha256 %s) with key %s -> %s\n", manifest->model_name.c_str(),
-              static_cast<unsigned long long>(manifest->version), static_cast<unsigned long long>(bundle_bytes),
-              to_hex(manifest->bundle_sha256).c_str(), ota::short_key_id(key->key_id()).c_str(), out_path.c_str());
+  // Both hashes, each named (README "Model workflow"): the file's (sha256sum, `ota status`)
+  // and the content hash (`linnet info`, the serial `info`).
+  std::printf("signed %s v%llu (%llu bundle bytes, file sha256 %s, content sha256 %s) with key %s -> %s\n",
+              manifest->model_name.c_str(), static_cast<unsigned long long>(manifest->version),
+              static_cast<unsigned long long>(bundle_bytes), to_hex(manifest->bundle_sha256).c_str(),
+              manifest->content_sha256 ? to_hex(*manifest->content_sha256).c_str() : "none",
+              ota::short_key_id(key->key_id()).c_str(), out_path.c_str());
   return 0;
 }
 

@@ -2,7 +2,7 @@
 //   linnet-convert <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4   (convert is the default)
 //   linnet-convert --synthetic config.json -o m.linnet --quant q4 [--seed N]
 //   linnet-convert inspect m.linnet [--json]
-//   linnet-convert help
+//   linnet-convert help [CMD]
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -20,10 +20,21 @@ constexpr Command kCommands[] = {
     {"inspect", "show a bundle's metadata, tensor table, sizes and memory plan", run_inspect},
     {"keygen", "make a vendor ECDSA P-256 key pair for signed updates (-o vendor)", run_keygen},
     {"sign", "sign a bundle as an over-the-air update (.lnu) with the vendor key", run_sign},
-    {"help", "list the commands", run_help},
+    {"help", "list the commands; `help CMD`: that command's usage", run_help},
 };
 
-int run_help(Args) {
+int run_help(Args args) {
+  if (!args.empty()) {
+    for (const Command& c : kCommands) {
+      if (c.name == args[0] && c.name != "help") {
+        static constexpr std::string_view kHelp[] = {"--help"};
+        return c.run(Args(kHelp, 1));
+      }
+    }
+    std::fprintf(stderr, "linnet-convert help: unknown command '%.*s'\n", static_cast<int>(args[0].size()),
+                 args[0].data());
+    return 2;
+  }
   std::printf(
       "usage: linnet-convert [convert] <hf_dir> -o model.linnet --quant f32|f16|q8|q6|q4 [--verbose]\n"
       "       linnet-convert [convert] --synthetic config.json -o model.linnet --quant q4 [--seed N]\n"

@@ -52,6 +52,36 @@ TEST(Tool, UsageErrorsExitTwo) {
   EXPECT_NE(help.out.find("inspect"), std::string::npos);
 }
 
+// Each subcommand names what is wrong, and --help / `help CMD` print its usage with exit 0.
+TEST(Tool, MessagesNameTheBadArgument) {
+  TempDir tmp;
+  const struct {
+    std::string args, message;
+  } cases[] = {
+      {"keygen -o " + tmp.file("v") + " --frobnicate", "linnet-convert keygen: unknown option --frobnicate"},
+      {"keygen", "linnet-convert keygen: -o <prefix> is required"},
+      {"keygen -o", "-o needs a value"},
+      {"sign m.linnet --key k --version 2 -o u.lnu --label X", "linnet-convert sign: unknown option --label"},
+      {"sign m.linnet --key k --version two -o u.lnu", "--version wants a whole number (got 'two')"},
+      {"sign m.linnet --key k -o u.lnu", "--version N is required"},
+      {"inspect m.linnet --threads 0", "--threads must be at least 1 (got 0)"},
+      {"inspect m.linnet --frobnicate", "unknown option --frobnicate"},
+  };
+  for (const auto& c : cases) {
+    const ToolRun r = run(tmp, c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
+  }
+  for (const std::string command : {"convert", "inspect", "keygen", "sign"}) {
+    const ToolRun flag = run(tmp, command + " --help");
+    EXPECT_EQ(flag.code, 0) << command << "\n" << flag.err;
+    EXPECT_NE(flag.out.find("usage: linnet-convert"), std::string::npos) << command << "\n" << flag.out;
+    const ToolRun help = run(tmp, "help " + command);
+    EXPECT_EQ(help.code, 0) << command;
+    EXPECT_EQ(help.out, flag.out) << command;
+  }
+}
+
 TEST(Tool, ConvertPrintsSummaryAndInspectReadsIt) {
   TempDir tmp;
   const std::string out = tmp.file("m.linnet");

@@ -31,7 +31,7 @@ namespace linnet::bench {
 struct BenchOptions {
   std::string bundle_path;
   int threads = 2;
-  int context_length = 4096;
+  int context_length = kDefaultContextLength;
   int batch_tokens = 128;
   LinearImpl linear = LinearImpl::kLinnet;
   KvCacheType kv_cache = KvCacheType::kF16;

@@ -233,6 +233,22 @@ Result<Bundle> Bundle::open(const std::string& path, BundleOpenOptions options) 
   if (b.signature_size_ > kSignatureSlotBytes) {
     return fail(corrupt("signature_size " + std::to_string(b.signature_size_) + " exceeds the 72-byte slot"));
   }
+  // The content hash skips the signature slot, so the slot is checked here instead: every
+  // byte past the signature in use is zero (all 72 when unsigned), and a signature in use
+  // is one DER SEQUENCE of exactly signature_size bytes (short-form length: at most 70).
+  // Every byte of a bundle is then either hashed or checked.
+  const auto slot = b.file_.bytes().subspan(b.slots_.signature.offset, kSignatureSlotBytes);
+  for (std::uint32_t i = b.signature_size_; i < kSignatureSlotBytes; ++i) {
+    if (slot[i] != 0) {
+      return fail(corrupt("signature slot byte " + std::to_string(i) + " is " + std::to_string(slot[i]) +
+                          ", but signature_size is " + std::to_string(b.signature_size_) +
+                          ": the unused part of the slot must be zero"));
+    }
+  }
+  if (b.signature_size_ > 0 && (b.signature_size_ < 8 || slot[0] != 0x30 || slot[1] != b.signature_size_ - 2)) {
+    return fail(corrupt("signature_size " + std::to_string(b.signature_size_) +
+                        " but the slot does not start a DER signature of that size"));
+  }
 
   // Tensors: each must be one the hyper-parameters call for, exactly once, with its shape,
   // an allowed dtype, and segments of the right length inside the file.

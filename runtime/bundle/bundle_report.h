@@ -3,6 +3,8 @@
 // the memory plan at a context length and thread count, as text or one JSON object.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,8 +18,14 @@ struct BundleReportRequest {
   bool json = false;
   bool verify = false;   // also recompute the content SHA-256
   bool tensors = false;  // list every tensor
-  int context = 0;       // 0: 4096, capped at the model's max_position_embeddings
+  int context = 0;       // 0: kDefaultContextLength, capped at the model's max_position_embeddings
   int threads = 1;
+  // Checks the signature in the bundle's signature slot (`linnet info --pubkey`): given the
+  // content hash and the DER signature, returns the name of the key that verified it
+  // ("key 1a2b3c4d5e6f7a8b") or the error. Unset: a signature is reported as not verified.
+  std::function<Result<std::string>(std::span<const std::uint8_t> content_sha256,
+                                    std::span<const std::uint8_t> signature)>
+      check_signature;
 };
 
 // Parses `<bundle> [--json] [--verify] [--tensors | --no-tensors] [--context N] [--threads N]`

@@ -1,6 +1,7 @@
 #include "bundle/bundle_summary.h"
 
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 namespace linnet {
@@ -67,6 +68,25 @@ std::string json_quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string signature_text(const Bundle& b, const SummaryOptions& options) {
+  if (b.signature().empty()) return "none (the slot is unused: all zero)";
+  const std::string bytes = std::to_string(b.signature().size()) + " bytes";
+  if (options.signature_verified_by.empty()) {
+    return bytes + ", not verified (linnet info --pubkey KEY checks it against the content hash)";
+  }
+  return bytes + ", verified with " + options.signature_verified_by;
+}
+
+std::string iso8601_utc(std::uint64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  char out[32];
+  if (gmtime_r(&t, &utc) == nullptr || std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) {
+    return std::to_string(unix_seconds) + " (unix seconds)";
+  }
+  return out;
+}
+
 std::string summarize_text(const Bundle& b, const SummaryOptions& options) {
   const HyperParams& hp = b.hyper_params();
   const Provenance& p = b.provenance();
@@ -77,11 +97,14 @@ std::string summarize_text(const Bundle& b, const SummaryOptions& options) {
        std::to_string(b.flatbuffer_size()) + " bytes, weights " + mib(b.weight_bytes()) + "\n";
   s += "schema       version " + std::to_string(b.schema_version()) + ", data alignment " +
        std::to_string(b.data_alignment()) + "\n";
-  s += "sha256       " + b.content_sha256_hex() + "\n";
-  s += "signature    " + (b.signature().empty() ? std::string("none") : std::to_string(b.signature().size()) + " bytes") + "\n";
+  // The content hash: SHA-256 of the file with its hash and signature slots zeroed
+  // (docs/bundle-format.md), which is what OTA manifests and the serial `info` carry. The
+  // file's own SHA-256 (sha256sum, `ota status`) is another number.
+  s += "content hash " + b.content_sha256_hex() + " (SHA-256 of the content; not the file's sha256sum)\n";
+  s += "signature    " + signature_text(b, options) + "\n";
   s += "source       " + std::string(p.source_model) + (p.synthetic ? " (synthetic weights)" : "") + "\n";
-  s += "converter    " + std::string(p.converter_version) + ", created " + std::to_string(p.created_unix_seconds) +
-       " (unix), quantization " + std::string(p.quantization) + "\n";
+  s += "converter    " + std::string(p.converter_version) + ", created " + iso8601_utc(p.created_unix_seconds) +
+       ", quantization " + std::string(p.quantization) + "\n";
   s += "model        " + std::string(b.architecture()) + ": D " + std::to_string(hp.hidden_size) + ", " +
        std::to_string(hp.num_layers) + " layers " + layer_pattern(hp) + ", I " + std::to_string(hp.intermediate_size) +
        ", V " + std::to_string(hp.vocab_size) + "\n";
@@ -132,10 +155,16 @@ std::string summarize_json(const Bundle& b, const SummaryOptions& options) {
            static_cast<unsigned long long>(b.weight_bytes()));
   s += fmt(",\"schema_version\":%u,\"data_alignment\":%u", b.schema_version(), b.data_alignment());
   s += ",\"content_sha256\":" + json_quote(b.content_sha256_hex());
+  s += std::string(",\"signature\":\"") +
+       (b.signature().empty() ? "none" : options.signature_verified_by.empty() ? "not_verified" : "verified") + "\"";
   s += fmt(",\"signature_bytes\":%zu", b.signature().size());
+  if (!b.signature().empty() && !options.signature_verified_by.empty()) {
+    s += ",\"signature_key\":" + json_quote(options.signature_verified_by);
+  }
   s += ",\"provenance\":{\"source_model\":" + json_quote(p.source_model) +
        ",\"converter_version\":" + json_quote(p.converter_version) + ",\"quantization\":" + json_quote(p.quantization) +
        fmt(",\"created_unix_seconds\":%llu", static_cast<unsigned long long>(p.created_unix_seconds)) +
+       ",\"created\":" + json_quote(iso8601_utc(p.created_unix_seconds)) +
        ",\"synthetic\":" + (p.synthetic ? "true" : "false") + "}";
   s += ",\"config\":{\"architecture\":" + json_quote(b.architecture());
   s += fmt(",\"hidden_size\":%d,\"num_layers\":%d,\"intermediate_size\":%d,\"vocab_size\":%d", hp.hidden_size,

@@ -337,5 +337,34 @@ TEST_F(HostileBundle, SignatureSlotIsOutsideTheHash) {
   EXPECT_TRUE(r->verify_sha256().ok());
 }
 
+// The hash skips the signature slot, so the loader checks it: an unused slot (or the part
+// past the signature in use) is all zero, and a signature in use is a DER SEQUENCE of
+// exactly signature_size bytes.
+TEST_F(HostileBundle, SignatureSlotHoldsNothingUnchecked) {
+  // A stray byte in an unused slot (signature_size 0).
+  expect_error(open_edited([](fb::Bundle& b) { b.mutable_signature()->Mutate(40, 0x01); }),
+               "signature slot byte 40 is 1, but signature_size is 0");
+  expect_error(open_edited([](fb::Bundle& b) { b.mutable_signature()->Mutate(71, 0xFF); }),
+               "signature slot byte 71");
+  // A byte past a 70-byte signature.
+  expect_error(open_edited([](fb::Bundle& b) {
+                 b.mutable_signature()->Mutate(0, 0x30);
+                 b.mutable_signature()->Mutate(1, 0x44);
+                 b.mutable_signature()->Mutate(70, 0x01);
+                 b.mutate_signature_size(70);
+               }),
+               "signature slot byte 70");
+  // A zero-filled slot whose size field was edited: no signature there.
+  expect_error(open_edited([](fb::Bundle& b) { b.mutate_signature_size(72); }),
+               "signature_size 72 but the slot does not start a DER signature of that size");
+  // A DER header that disagrees with signature_size.
+  expect_error(open_edited([](fb::Bundle& b) {
+                 b.mutable_signature()->Mutate(0, 0x30);
+                 b.mutable_signature()->Mutate(1, 0x44);
+                 b.mutate_signature_size(72);
+               }),
+               "does not start a DER signature");
+}
+
 }  // namespace
 }  // namespace linnet

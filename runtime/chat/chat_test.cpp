@@ -150,7 +150,7 @@ TEST_F(ChatTest, StopConditions) {
   // A stop token on the last allowed step reports the token, not the limit.
   StopCondition one(*tokenizer_, 1);
   EXPECT_EQ(one.update(995), StopReason::kEndOfTurn);
-  EXPECT_STREQ(stop_reason_name(StopReason::kTokenLimit), "token_limit");
+  EXPECT_STREQ(stop_reason_name(StopReason::kTokenLimit), "max_tokens");  // as the serial protocol says
 }
 
 }  // namespace

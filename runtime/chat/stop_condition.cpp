@@ -7,7 +7,7 @@ const char* stop_reason_name(StopReason reason) {
     case StopReason::kNone: return "none";
     case StopReason::kEndOfTurn: return "end_of_turn";
     case StopReason::kEndOfText: return "end_of_text";
-    case StopReason::kTokenLimit: return "token_limit";
+    case StopReason::kTokenLimit: return "max_tokens";
   }
   return "none";
 }

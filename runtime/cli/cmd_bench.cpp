@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/bench.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
 
@@ -12,51 +13,54 @@ namespace linnet::cli {
 
 namespace {
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N]\n"
-               "                    [--linear linnet|xnnpack|reference] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
-               "                    [--cache PATH]\n");
-  return 2;
+Usage bench_usage() {
+  return {"bench",
+          "usage: linnet bench m.linnet [--json] [--threads N] [--context N] [--batch N] [--prompt N]\n"
+          "                    [--linear linnet|xnnpack|reference] [--reference-kernels] [--kv-cache f16|int8|f32]\n"
+          "                    [--cache PATH]\n"};
 }
 
 }  // namespace
 
 int run_bench(Args args) {
+  const Usage usage = bench_usage();
+  if (wants_help(args)) return usage.help();
   bench::BenchOptions o;
   o.threads = board_default_threads();
   bool json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
+    const bool takes_value = a == "--linear" || a == "--kv-cache" || a == "--threads" || a == "--context" ||
+                             a == "--batch" || a == "--prompt" || a == "--cache";
+    if (takes_value && !has_value) return usage.error(missing_value(a));
     if (a == "--json") {
       json = true;
-    } else if (a == "--linear" && has_value) {
+    } else if (a == "--linear") {
       const auto impl = parse_linear_impl(args[++i]);
-      if (!impl) return usage();
+      if (!impl) return usage.error("--linear wants linnet, xnnpack or reference (got '" + std::string(args[i]) + "')");
       o.linear = *impl;
-    } else if (a == "--kv-cache" && has_value) {
+    } else if (a == "--kv-cache") {
       const auto type = parse_kv_cache_type(args[++i]);
-      if (!type) return usage();
+      if (!type) return usage.error("--kv-cache wants f16, int8 or f32 (got '" + std::string(args[i]) + "')");
       o.kv_cache = *type;
     } else if (a == "--reference-kernels") {
       o.reference_kernels = true;
-    } else if ((a == "--threads" || a == "--context" || a == "--batch" || a == "--prompt") && has_value) {
-      int v = 0;
-      if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--threads"   ? o.threads
-       : a == "--context" ? o.context_length
-       : a == "--batch"   ? o.batch_tokens
-                          : o.long_prompt) = v;
-    } else if (a == "--cache" && has_value) {
+    } else if (a == "--threads" || a == "--context" || a == "--batch" || a == "--prompt") {
+      int& target = a == "--threads"   ? o.threads
+                    : a == "--context" ? o.context_length
+                    : a == "--batch"   ? o.batch_tokens
+                                       : o.long_prompt;
+      if (auto problem = read_int(a, args[++i], 1, target)) return usage.error(*problem);
+    } else if (a == "--cache") {
       o.packed_weights_cache = std::string(args[++i]);
     } else if (!a.empty() && a[0] != '-' && o.bundle_path.empty()) {
       o.bundle_path = std::string(a);
     } else {
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (o.bundle_path.empty()) return usage();
+  if (o.bundle_path.empty()) return usage.error("no bundle given");
   auto report = bench::run_bench(o);
   if (!report.ok()) {
     std::fprintf(stderr, "linnet bench: %s\n", report.error().message().c_str());

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/generation_flags.h"
 #include "cli/session_setup.h"
@@ -21,18 +22,19 @@
 namespace linnet::cli {
 namespace {
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet chat m.linnet [--system TEXT] [--thinking|--no-thinking] [--max-tokens N] %s\n"
-               "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
-               "                   [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
-               kSamplingUsage);
-  return 2;
+Usage chat_usage() {
+  return {"chat", std::string("usage: linnet chat m.linnet [--system TEXT] [--thinking|--no-thinking] [--max-tokens N] ") +
+                      kSamplingUsage +
+                      "\n"
+                      "                   [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
+                      "                   [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n"};
 }
 
 }  // namespace
 
 int run_chat(Args args) {
+  const Usage usage = chat_usage();
+  if (wants_help(args)) return usage.help();
   std::string bundle, system;
   std::optional<bool> thinking;
   bool stats = false;
@@ -41,13 +43,14 @@ int run_chat(Args args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
-    const GenerationFlags::Parse parsed = gen.parse(args, i);
-    if (parsed == GenerationFlags::Parse::kBad) return usage();
-    if (parsed == GenerationFlags::Parse::kTaken) continue;
-    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
-    if (session_parsed == SessionFlags::Parse::kBad) return usage();
-    if (session_parsed == SessionFlags::Parse::kTaken) continue;
-    if (a == "--system" && has_value) {
+    const FlagParse parsed = gen.parse(args, i);
+    if (parsed.kind == FlagParse::Kind::kBad) return usage.error(parsed.problem);
+    if (parsed.kind == FlagParse::Kind::kTaken) continue;
+    const FlagParse session_parsed = session_flags.parse(args, i);
+    if (session_parsed.kind == FlagParse::Kind::kBad) return usage.error(session_parsed.problem);
+    if (session_parsed.kind == FlagParse::Kind::kTaken) continue;
+    if (a == "--system") {
+      if (!has_value) return usage.error(missing_value(a));
       system = std::string(args[++i]);
     } else if (a == "--thinking" || a == "--no-thinking") {
       thinking = a == "--thinking";
@@ -56,10 +59,10 @@ int run_chat(Args args) {
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (bundle.empty()) return usage();
+  if (bundle.empty()) return usage.error("no bundle given");
   const SessionOptions options = session_flags.options_for(bundle);
   auto loaded = open_session("chat", bundle, session_flags.model, options);
   if (!loaded) return 1;
@@ -118,7 +121,9 @@ int run_chat(Args args) {
     }
     if (static_cast<std::size_t>(session.position()) + turn->size() + opening->size() + 1 >=
         static_cast<std::size_t>(session.context_length())) {
-      std::fprintf(stderr, "linnet chat: the conversation is full (%d tokens); starting a new one\n",
+      std::fprintf(stderr,
+                   "linnet chat: the conversation is full (%d tokens); starting a new one (a larger --context N "
+                   "holds a longer one)\n",
                    session.context_length());
       have_turn = false;
       session.reset();
@@ -140,6 +145,7 @@ int run_chat(Args args) {
       return true;
     });
     std::fputc('\n', stdout);
+    std::fflush(stdout);  // before the stats on stderr (cmd_run.cpp)
     if (!result.ok()) {
       std::fprintf(stderr, "linnet chat: %s\n", result.error().message().c_str());
       have_turn = false;

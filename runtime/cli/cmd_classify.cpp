@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/classify_bench.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
 #include "session/classifier.h"
@@ -38,14 +39,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet classify m.linnet --labels A,B,C [--system TEXT] TEXT\n"
-               "       linnet classify m.linnet --labels A,B,C [--system TEXT] --jsonl < requests.jsonl\n"
-               "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
-               "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--skip-verify] [--threads N]\n"
-               "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference] [--json]\n");
-  return 2;
+Usage classify_usage() {
+  return {"classify",
+          "usage: linnet classify m.linnet --labels A,B,C [--system TEXT] TEXT\n"
+          "       linnet classify m.linnet [--labels A,B,C] [--system TEXT] --jsonl < requests.jsonl\n"
+          "       linnet classify m.linnet --bench [--runs N] [--system-tokens N] [--message-tokens N]\n"
+          "options: [--prefix-cache FILE] [--no-prefix-cache] [--score-end] [--skip-verify] [--threads N]\n"
+          "         [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--linear linnet|xnnpack|reference] [--json]\n"
+          "--jsonl: --labels is the default for lines without their own \"labels\"\n"};
 }
 
 std::vector<std::string> split_labels(std::string_view list) {
@@ -115,6 +116,7 @@ int classify_one(Classifier& classifier, Session& session, const Flags& f) {
   auto r = classifier.classify(session, {f.system, *f.text, f.labels});
   if (!r.ok()) {
     std::fprintf(stderr, "linnet classify: %s\n", r.error().message().c_str());
+    if (r.error().code() == ErrorCode::kOutOfRange) suggest_larger_context("classify", session);
     return 1;
   }
   std::printf("%s\n", result_json(*r, f.labels).dump().c_str());
@@ -123,9 +125,9 @@ int classify_one(Classifier& classifier, Session& session, const Flags& f) {
 
 // One request line -> one result line. Never throws (nlohmann is used without exceptions).
 // `numeric` is set when the model's output was not finite (the error is then about the
-// model, not the line).
+// model, not the line); `did_not_fit` when the prompt was longer than the context.
 Json handle_line(Classifier& classifier, Session& session, const Flags& f, const std::string& line,
-                 std::size_t line_number, bool& has_expected, bool& correct, bool& numeric) {
+                 std::size_t line_number, bool& has_expected, bool& correct, bool& numeric, bool& did_not_fit) {
   Json out;
   auto fail = [&](const std::string& message) {
     Json e;
@@ -164,6 +166,7 @@ Json handle_line(Classifier& classifier, Session& session, const Flags& f, const
   auto r = classifier.classify(session, {system, message, labels});
   if (!r.ok()) {
     numeric = r.error().code() == ErrorCode::kNumeric;
+    did_not_fit = r.error().code() == ErrorCode::kOutOfRange;
     return fail(r.error().message());
   }
   Json result = result_json(*r, labels);
@@ -204,21 +207,26 @@ int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
   std::size_t line_number = 0, requests = 0, errors = 0, judged = 0, right = 0, hits = 0, numeric_errors = 0;
   std::vector<double> ms;
   bool too_long = false;
+  bool told_context = false;
   while (read_line(stdin, line, too_long)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
     ++requests;
-    bool has_expected = false, correct = false, numeric = false;
+    bool has_expected = false, correct = false, numeric = false, did_not_fit = false;
     Json out;
     if (too_long) {
       out = Json{{"line", line_number}, {"error", "line longer than " + std::to_string(kMaxLineBytes) + " bytes"}};
     } else {
       try {  // the boundary: nothing a line holds may end the stream
-        out = handle_line(classifier, session, f, line, line_number, has_expected, correct, numeric);
+        out = handle_line(classifier, session, f, line, line_number, has_expected, correct, numeric, did_not_fit);
       } catch (const std::exception& e) {
         out = Json{{"line", line_number}, {"error", std::string("internal error: ") + e.what()}};
       }
+    }
+    if (did_not_fit && !told_context) {
+      suggest_larger_context("classify", session);
+      told_context = true;
     }
     if (out.contains("error")) {
       ++errors;
@@ -264,19 +272,26 @@ int classify_jsonl(Classifier& classifier, Session& session, const Flags& f) {
 }  // namespace
 
 int run_classify(Args args) {
+  const Usage usage = classify_usage();
+  if (wants_help(args)) return usage.help();
   Flags f;
   SessionFlags session_flags;
-  session_flags.options.context_length = 2048;
   bool no_cache = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
-    if (session_parsed == SessionFlags::Parse::kBad) return usage();
-    if (session_parsed == SessionFlags::Parse::kTaken) continue;
+    const FlagParse session_parsed = session_flags.parse(args, i);
+    if (session_parsed.kind == FlagParse::Kind::kBad) return usage.error(session_parsed.problem);
+    if (session_parsed.kind == FlagParse::Kind::kTaken) continue;
     const bool has_value = i + 1 < args.size();
-    if (a == "--labels" && has_value) {
+    const bool takes_value = a == "--labels" || a == "--system" || a == "--prefix-cache" || a == "--runs" ||
+                             a == "--system-tokens" || a == "--message-tokens";
+    if (takes_value && !has_value) return usage.error(missing_value(a));
+    if (a == "--labels") {
       f.labels = split_labels(args[++i]);
-    } else if (a == "--system" && has_value) {
+      for (const std::string& label : f.labels) {
+        if (label.empty()) return usage.error("--labels has an empty label ('" + std::string(args[i]) + "')");
+      }
+    } else if (a == "--system") {
       f.system = std::string(args[++i]);
     } else if (a == "--jsonl") {
       f.jsonl = true;
@@ -284,33 +299,35 @@ int run_classify(Args args) {
       f.bench = true;
     } else if (a == "--json") {
       f.json = true;
-    } else if (a == "--prefix-cache" && has_value) {
+    } else if (a == "--prefix-cache") {
       f.prefix_cache_file = std::string(args[++i]);
     } else if (a == "--no-prefix-cache") {
       no_cache = true;
     } else if (a == "--score-end") {
       f.classifier.score_end_token = true;
-    } else if ((a == "--runs" || a == "--system-tokens" || a == "--message-tokens") && has_value) {
-      int v = 0;
-      if (!parse_int(args[++i], v) || v < 1) return usage();
-      (a == "--runs" ? f.runs : a == "--system-tokens" ? f.system_tokens : f.message_tokens) = v;
+    } else if (a == "--runs" || a == "--system-tokens" || a == "--message-tokens") {
+      int& target = a == "--runs" ? f.runs : a == "--system-tokens" ? f.system_tokens : f.message_tokens;
+      if (auto problem = read_int(a, args[++i], 1, target)) return usage.error(*problem);
     } else if (!a.empty() && a[0] != '-' && f.bundle.empty()) {
       f.bundle = std::string(a);
     } else if (!a.empty() && a[0] != '-' && !f.text && !f.jsonl) {
       f.text = std::string(a);
     } else if (a == "--" && has_value && !f.text) {
       f.text = std::string(args[++i]);  // a message that starts with '-'
+    } else if (!a.empty() && a[0] != '-' && f.text) {
+      return usage.error("one message at a time ('" + std::string(a) +
+                         "' follows the message; quote a message with spaces, or use --jsonl)");
     } else {
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (f.bundle.empty()) return usage();
+  if (f.bundle.empty()) return usage.error("no bundle given");
   const int modes = (f.text ? 1 : 0) + (f.jsonl ? 1 : 0) + (f.bench ? 1 : 0);
-  if (modes != 1) return usage();
-  if (!f.bench && f.labels.empty()) {
-    std::fprintf(stderr, "linnet classify: --labels is required\n");
-    return 2;
-  }
+  if (modes == 0) return usage.error("no message (give TEXT, --jsonl or --bench)");
+  if (modes > 1) return usage.error("give one of TEXT, --jsonl or --bench");
+  // --jsonl lines may carry their own labels (a line without them and without --labels
+  // gets an error line).
+  if (f.text && f.labels.empty()) return usage.error("--labels is required");
   if (no_cache) f.classifier.prefix_cache_entries = 0;
   f.session = session_flags.options_for(f.bundle);
 

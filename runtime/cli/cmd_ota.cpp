@@ -4,18 +4,23 @@
 //
 //   linnet ota install update.lnu --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
 //   linnet ota status --store DIR [--json | --kv]
-//   linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
+//   linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS] [--force]
 //   linnet ota check --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]
 //
 // --wait: when another agent holds the store's lock (a `linnet serve` in the middle of
 // an OTA call, another install), retry for up to SECONDS instead of failing at once.
 // The fleet managers' handlers (boards/fleet/, docs/fleet.md) use it.
+//
+// rollback switches to the other slot. When that slot holds a newer version than the
+// active one (the store was already rolled back), it would be a return to the newer
+// model: refused without --force, with what it would do.
 #include <chrono>
 #include <cstdio>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
 #include "ota/bundle_trial.h"
@@ -28,9 +33,10 @@ namespace {
 constexpr char kUsage[] =
     "usage: linnet ota install <update.lnu> --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]\n"
     "       linnet ota status --store DIR [--json | --kv]\n"
-    "       linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]\n"
+    "       linnet ota rollback --store DIR --pubkey vendor.pub [--json] [--wait SECONDS] [--force]\n"
     "       linnet ota check --store DIR --pubkey vendor.pub [--json] [--wait SECONDS]   (recover, verify, fall back if needed)\n"
-    "  --wait SECONDS: retry while another linnet process holds the store's lock\n";
+    "  --wait SECONDS: retry while another linnet process holds the store's lock\n"
+    "  --force: rollback even when the other slot holds a newer version (a second rollback)\n";
 
 struct OtaArgs {
   std::string action;
@@ -38,7 +44,8 @@ struct OtaArgs {
   std::string store;
   std::string pubkey;
   bool json = false;
-  bool kv = false;  // status only
+  bool kv = false;     // status only
+  bool force = false;  // rollback only
   int wait_seconds = 0;
 };
 
@@ -93,8 +100,9 @@ void print_state(const std::string& store, const ota::StoreState& s, const ota::
     std::printf("slot %s: %-9s", std::string(ota::slot_name(i)).c_str(),
                 std::string(ota::slot_status_name(r.status)).c_str());
     if (r.status != ota::SlotStatus::kEmpty) {
-      std::printf(" %s v%llu (%llu bytes)", r.model_name.c_str(), static_cast<unsigned long long>(r.version),
-                  static_cast<unsigned long long>(r.bundle_size));
+      std::printf(" %s v%llu (%llu bytes, file sha256 %s)", r.model_name.c_str(),
+                  static_cast<unsigned long long>(r.version), static_cast<unsigned long long>(r.bundle_size),
+                  to_hex(r.bundle_sha256).substr(0, 16).c_str());
     }
     if (s.active_slot == i) std::printf("  <- active");
     std::printf("\n");
@@ -202,43 +210,42 @@ int report_active(const OtaArgs& a, const char* verb, const ota::ActiveModel& m,
 }  // namespace
 
 int run_ota(Args args) {
+  const Usage usage{"ota", kUsage};
+  if (wants_help(args)) return usage.help();
   OtaArgs a;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view s = args[i];
     const bool has_value = i + 1 < args.size();
-    if (s == "--store" && has_value) {
+    if ((s == "--store" || s == "--pubkey" || s == "--wait") && !has_value) return usage.error(missing_value(s));
+    if (s == "--store") {
       a.store = std::string(args[++i]);
-    } else if (s == "--pubkey" && has_value) {
+    } else if (s == "--pubkey") {
       a.pubkey = std::string(args[++i]);
     } else if (s == "--json") {
       a.json = true;
     } else if (s == "--kv") {
       a.kv = true;
-    } else if (s == "--wait" && has_value) {
-      if (!parse_int(args[++i], a.wait_seconds) || a.wait_seconds < 0) {
-        std::fputs(kUsage, stderr);
-        return 2;
-      }
+    } else if (s == "--force") {
+      a.force = true;
+    } else if (s == "--wait") {
+      if (auto problem = read_int(s, args[++i], 0, a.wait_seconds)) return usage.error(*problem);
     } else if (a.action.empty() && !s.empty() && s[0] != '-') {
       a.action = std::string(s);
     } else if (a.action == "install" && a.update_path.empty() && !s.empty() && s[0] != '-') {
       a.update_path = std::string(s);
     } else {
-      std::fputs(kUsage, stderr);
-      return 2;
+      return usage.error(unknown_argument(s));
     }
   }
-  const bool needs_key = a.action == "install" || a.action == "rollback" || a.action == "check";
-  if (a.store.empty() || (needs_key && a.pubkey.empty()) || (a.action == "install" && a.update_path.empty()) ||
-      (!needs_key && a.action != "status")) {
-    std::fputs(kUsage, stderr);
-    return 2;
+  if (a.action.empty()) return usage.error("no action (install, status, rollback or check)");
+  if (a.action != "install" && a.action != "status" && a.action != "rollback" && a.action != "check") {
+    return usage.error("unknown action '" + a.action + "' (install, status, rollback or check)");
   }
-
-  if (a.kv && (a.action != "status" || a.json)) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  if (a.store.empty()) return usage.error("--store DIR is required");
+  if (a.action != "status" && a.pubkey.empty()) return usage.error("--pubkey vendor.pub is required for " + a.action);
+  if (a.action == "install" && a.update_path.empty()) return usage.error("no update file given");
+  if (a.kv && (a.action != "status" || a.json)) return usage.error("--kv is for status, without --json");
+  if (a.force && a.action != "rollback") return usage.error("--force is for rollback");
   if (a.action == "status") {
     auto report = ota::OtaAgent::inspect(a.store);
     if (!report.ok()) return fail(a, report.error(), nullptr);
@@ -269,6 +276,28 @@ int run_ota(Args args) {
     return report_active(a, "installed", *r, *agent);
   }
   if (a.action == "rollback") {
+    const ota::StoreState& s = agent->state();
+    if (s.active_slot != ota::kNoSlot) {
+      const int other = 1 - s.active_slot;
+      const ota::SlotRecord& from = s.slots[static_cast<std::size_t>(s.active_slot)];
+      const ota::SlotRecord& to = s.slots[static_cast<std::size_t>(other)];
+      const auto describe = [](const ota::SlotRecord& r, int slot) {
+        return r.model_name + " v" + std::to_string(r.version) + " (slot " + std::string(ota::slot_name(slot)) + ")";
+      };
+      if (to.status == ota::SlotStatus::kGood) {
+        if (to.version > from.version && !a.force) {
+          return fail(a,
+                      Error(ErrorCode::kFailedPrecondition,
+                            "rollback refused: it would switch from " + describe(from, s.active_slot) + " to the newer " +
+                                describe(to, other) + ", undoing an earlier rollback; give --force to do that"),
+                      nullptr);
+        }
+        if (!a.json) {
+          std::fprintf(stderr, "linnet ota rollback: switching from %s to %s\n", describe(from, s.active_slot).c_str(),
+                       describe(to, other).c_str());
+        }
+      }
+    }
     auto r = agent->rollback();
     if (!r.ok()) return fail(a, r.error(), &*agent);
     return report_active(a, "rolled back to", *r, *agent);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/generation_flags.h"
 #include "cli/session_setup.h"
@@ -17,19 +18,20 @@
 namespace linnet::cli {
 namespace {
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking|--no-thinking]\n"
-               "                  [--max-tokens N] %s\n"
-               "                  [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
-               "                  [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n",
-               kSamplingUsage);
-  return 2;
+Usage run_usage() {
+  return {"run", std::string("usage: linnet run m.linnet --prompt TEXT [--chat] [--system TEXT] [--thinking|--no-thinking]\n"
+                             "                  [--max-tokens N] ") +
+                     kSamplingUsage +
+                     "\n"
+                     "                  [--threads N] [--context N] [--kv-cache f16|int8|f32] [--skip-verify] [--stats]\n"
+                     "                  [--packed-cache PATH] [--linear linnet|xnnpack|reference]\n"};
 }
 
 }  // namespace
 
 int run_run(Args args) {
+  const Usage usage = run_usage();
+  if (wants_help(args)) return usage.help();
   std::string bundle;
   std::optional<std::string> prompt;
   std::string system;
@@ -40,16 +42,19 @@ int run_run(Args args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
-    const GenerationFlags::Parse parsed = gen.parse(args, i);
-    if (parsed == GenerationFlags::Parse::kBad) return usage();
-    if (parsed == GenerationFlags::Parse::kTaken) continue;
-    const SessionFlags::Parse session_parsed = session_flags.parse(args, i);
-    if (session_parsed == SessionFlags::Parse::kBad) return usage();
-    if (session_parsed == SessionFlags::Parse::kTaken) continue;
-    if (a == "--prompt" && has_value) {
-      prompt = std::string(args[++i]);
-    } else if (a == "--system" && has_value) {
-      system = std::string(args[++i]);
+    const FlagParse parsed = gen.parse(args, i);
+    if (parsed.kind == FlagParse::Kind::kBad) return usage.error(parsed.problem);
+    if (parsed.kind == FlagParse::Kind::kTaken) continue;
+    const FlagParse session_parsed = session_flags.parse(args, i);
+    if (session_parsed.kind == FlagParse::Kind::kBad) return usage.error(session_parsed.problem);
+    if (session_parsed.kind == FlagParse::Kind::kTaken) continue;
+    if (a == "--prompt" || a == "--system") {
+      if (!has_value) return usage.error(missing_value(a));
+      if (a == "--prompt") {
+        prompt = std::string(args[++i]);
+      } else {
+        system = std::string(args[++i]);
+      }
     } else if (a == "--chat") {
       chat = true;
     } else if (a == "--thinking" || a == "--no-thinking") {
@@ -59,13 +64,13 @@ int run_run(Args args) {
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (bundle.empty() || !prompt) return usage();
+  if (bundle.empty()) return usage.error("no bundle given");
+  if (!prompt) return usage.error("--prompt is required");
   if (!chat && (!system.empty() || thinking)) {
-    std::fprintf(stderr, "linnet run: --system and --thinking need --chat\n");
-    return 2;
+    return usage.error("--system and --thinking need --chat");
   }
   const SessionOptions options = session_flags.options_for(bundle);
   auto loaded = open_session("run", bundle, session_flags.model, options);
@@ -87,9 +92,13 @@ int run_run(Args args) {
     std::fflush(stdout);
     return true;
   });
+  // The answer ends its own line, flushed before the stats go to stderr: with both streams
+  // on one file or pipe the stats line then starts a line of its own.
   std::fputc('\n', stdout);
+  std::fflush(stdout);
   if (!result.ok()) {
     std::fprintf(stderr, "linnet run: %s\n", result.error().message().c_str());
+    if (result.error().code() == ErrorCode::kOutOfRange) suggest_larger_context("run", session);
     return 1;
   }
   if (stats) print_generation_stats(*result);

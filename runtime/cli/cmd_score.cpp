@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
 #include "session/safetensors_writer.h"
@@ -15,11 +16,10 @@
 namespace linnet::cli {
 namespace {
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet score m.linnet (--ids 1,2,3 | --text TEXT) [--decode-from K]\n"
-               "                    -o logits.safetensors [--threads N]\n");
-  return 2;
+Usage score_usage() {
+  return {"score",
+          "usage: linnet score m.linnet (--ids 1,2,3 | --text TEXT) [--decode-from K]\n"
+          "                    -o logits.safetensors [--threads N]\n"};
 }
 
 bool parse_ids(std::string_view list, std::vector<TokenId>& ids) {
@@ -37,6 +37,8 @@ bool parse_ids(std::string_view list, std::vector<TokenId>& ids) {
 }  // namespace
 
 int run_score(Args args) {
+  const Usage usage = score_usage();
+  if (wants_help(args)) return usage.help();
   std::string bundle, output;
   std::vector<TokenId> ids;
   std::optional<std::string> text;
@@ -45,27 +47,30 @@ int run_score(Args args) {
   options.threads = board_default_threads();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    const bool has_value = i + 1 < args.size();
-    if (a == "--ids" && has_value) {
+    const bool takes_value =
+        a == "--ids" || a == "--text" || a == "--decode-from" || a == "-o" || a == "--output" || a == "--threads";
+    if (takes_value && i + 1 >= args.size()) return usage.error(missing_value(a));
+    if (a == "--ids") {
       if (!parse_ids(args[++i], ids)) {
-        std::fprintf(stderr, "linnet score: --ids wants comma-separated token ids\n");
-        return 2;
+        return usage.error("--ids wants comma-separated token ids (got '" + std::string(args[i]) + "')");
       }
-    } else if (a == "--text" && has_value) {
+    } else if (a == "--text") {
       text = std::string(args[++i]);
-    } else if (a == "--decode-from" && has_value) {
-      if (!parse_int(args[++i], decode_from) || decode_from < 0) return usage();
-    } else if ((a == "-o" || a == "--output") && has_value) {
+    } else if (a == "--decode-from") {
+      if (auto problem = read_int(a, args[++i], 0, decode_from)) return usage.error(*problem);
+    } else if (a == "-o" || a == "--output") {
       output = std::string(args[++i]);
-    } else if (a == "--threads" && has_value) {
-      if (!parse_int(args[++i], options.threads) || options.threads < 1) return usage();
+    } else if (a == "--threads") {
+      if (auto problem = read_int(a, args[++i], 1, options.threads)) return usage.error(*problem);
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (bundle.empty() || output.empty() || (ids.empty() == !text.has_value())) return usage();
+  if (bundle.empty()) return usage.error("no bundle given");
+  if (output.empty()) return usage.error("-o logits.safetensors is required");
+  if (ids.empty() == !text.has_value()) return usage.error("give one of --ids or --text");
 
   auto model = Model::open(bundle);
   if (!model.ok()) {

@@ -30,6 +30,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
 #include "ota/bundle_trial.h"
@@ -48,11 +49,7 @@ constexpr char kUsage[] =
     "                    [--threads N] [--context N] [--kv-cache f16|int8|f32] [--packed-cache PATH] [--skip-verify]\n"
     "                    [--linear linnet|xnnpack|reference] [--queue N] [--max-line BYTES] [--line-timeout MS]\n";
 
-int usage(const char* problem = nullptr) {
-  if (problem != nullptr) std::fprintf(stderr, "linnet serve: %s\n", problem);
-  std::fputs(kUsage, stderr);
-  return 2;
-}
+int usage(const std::string& problem) { return Usage{"serve", kUsage}.error(problem); }
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "linnet serve: %s\n", message.c_str());
@@ -144,21 +141,23 @@ struct ServeArgs {
 
 // Parses the arguments; returns the exit code on a usage error.
 std::optional<int> parse(Args args, ServeArgs& a) {
+  if (wants_help(args)) return Usage{"serve", kUsage}.help();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view s = args[i];
     const bool has_value = i + 1 < args.size();
     int n = 0;
-    switch (a.session.parse(args, i)) {
-      case SessionFlags::Parse::kTaken: continue;
-      case SessionFlags::Parse::kBad: return usage(("bad value for " + std::string(s)).c_str());
-      case SessionFlags::Parse::kNotMine: break;
-    }
+    const FlagParse session_parsed = a.session.parse(args, i);
+    if (session_parsed.kind == FlagParse::Kind::kBad) return usage(session_parsed.problem);
+    if (session_parsed.kind == FlagParse::Kind::kTaken) continue;
+    const bool takes_value = s == "--serial" || s == "--baud" || s == "--store" || s == "--pubkey" ||
+                             s == "--queue" || s == "--max-line" || s == "--line-timeout";
+    if (takes_value && !has_value) return usage(missing_value(s));
     if (s == "--serial" && has_value) {
       a.serial = std::string(args[++i]);
     } else if (s == "--stdio") {
       a.stdio = true;
     } else if (s == "--baud" && has_value) {
-      if (!parse_int(args[++i], n) || n < 1) return usage("--baud needs a positive number");
+      if (auto problem = read_int(s, args[++i], 1, n)) return usage(*problem);
       a.serial_config.baud = static_cast<std::uint32_t>(n);
       if (!serve::baud_to_speed(a.serial_config.baud)) {
         termios tio{};
@@ -171,14 +170,14 @@ std::optional<int> parse(Args args, ServeArgs& a) {
     } else if (s == "--pubkey" && has_value) {
       a.pubkey = std::string(args[++i]);
     } else if ((s == "--queue" || s == "--max-line" || s == "--line-timeout") && has_value) {
-      if (!parse_int(args[++i], n) || n < 1) return usage((std::string(s) + " needs a positive number").c_str());
+      if (auto problem = read_int(s, args[++i], 1, n)) return usage(*problem);
       if (s == "--queue") a.server.max_queue = static_cast<std::size_t>(n);
       if (s == "--max-line") a.server.max_line_bytes = static_cast<std::size_t>(n);
       if (s == "--line-timeout") a.server.line_timeout = std::chrono::milliseconds(n);
     } else if (!s.empty() && s[0] != '-' && a.model.empty()) {
       a.model = std::string(s);
     } else {
-      return usage(("unexpected argument '" + std::string(s) + "'").c_str());
+      return usage(unknown_argument(s));
     }
   }
   if (a.serial.has_value() == a.stdio) return usage("give one of --serial DEVICE or --stdio");

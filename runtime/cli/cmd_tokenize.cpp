@@ -11,20 +11,20 @@
 #include <vector>
 
 #include "bundle/bundle.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "tokenizer/tokenizer.h"
 
 namespace linnet::cli {
 namespace {
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: linnet tokenize m.linnet [--no-special] [--text TEXT]       (text on stdin -> JSON ids)\n"
-               "       linnet tokenize m.linnet --decode [--skip-special] [--ids LIST]  (ids on stdin -> text)\n"
-               "  --no-special    special-token text such as <|im_end|> is tokenized as plain text\n"
-               "  --skip-special  leave special tokens out of the decoded text\n"
-               "  ids: a JSON list [1, 2, 3] or comma-separated 1,2,3\n");
-  return 2;
+Usage tokenize_usage() {
+  return {"tokenize",
+          "usage: linnet tokenize m.linnet [--no-special] [--text TEXT]       (text on stdin -> JSON ids)\n"
+          "       linnet tokenize m.linnet --decode [--skip-special] [--ids LIST]  (ids on stdin -> text)\n"
+          "  --no-special    special-token text such as <|im_end|> is tokenized as plain text\n"
+          "  --skip-special  leave special tokens out of the decoded text\n"
+          "  ids: a JSON list [1, 2, 3] or comma-separated 1,2,3\n"};
 }
 
 std::string read_stdin() {
@@ -71,6 +71,8 @@ std::optional<std::vector<TokenId>> parse_id_list(std::string_view s) {
 }  // namespace
 
 int run_tokenize(Args args) {
+  const Usage usage = tokenize_usage();
+  if (wants_help(args)) return usage.help();
   std::string path;
   bool decode = false, parse_special = true, skip_special = false;
   std::optional<std::string> inline_input;
@@ -82,18 +84,16 @@ int run_tokenize(Args args) {
       parse_special = false;
     } else if (a == "--skip-special") {
       skip_special = true;
-    } else if ((a == "--text" || a == "--ids") && i + 1 < args.size()) {
+    } else if (a == "--text" || a == "--ids") {
+      if (i + 1 >= args.size()) return usage.error(missing_value(a));
       inline_input = std::string(args[++i]);
-    } else if (a == "-h" || a == "--help") {
-      return usage();
     } else if (!a.starts_with("-") && path.empty()) {
       path = std::string(a);
     } else {
-      std::fprintf(stderr, "linnet tokenize: unexpected argument '%.*s'\n", static_cast<int>(a.size()), a.data());
-      return usage();
+      return usage.error(unknown_argument(a));
     }
   }
-  if (path.empty()) return usage();
+  if (path.empty()) return usage.error("no bundle given");
 
   auto bundle = Bundle::open(path, {});
   if (!bundle.ok()) {
@@ -110,8 +110,7 @@ int run_tokenize(Args args) {
   if (decode) {
     const auto ids = parse_id_list(input);
     if (!ids) {
-      std::fprintf(stderr, "linnet tokenize: --decode wants a JSON list [1, 2] or comma-separated ids 1,2\n");
-      return 2;
+      return usage.error("--decode wants a JSON list [1, 2] or comma-separated ids 1,2");
     }
     auto text = tokenizer->decode(*ids, DecodeOptions{.skip_special = skip_special});
     if (!text.ok()) {

@@ -7,31 +7,35 @@
 
 namespace linnet::cli {
 
-GenerationFlags::Parse GenerationFlags::parse(Args args, std::size_t& i) {
+FlagParse GenerationFlags::parse(Args args, std::size_t& i) {
   const std::string_view a = args[i];
   if (a != "--max-tokens" && a != "--temperature" && a != "--top-k" && a != "--top-p" && a != "--min-p" &&
       a != "--repetition-penalty" && a != "--seed") {
-    return Parse::kNotMine;
+    return {};
   }
-  if (i + 1 >= args.size()) return Parse::kBad;
+  if (i + 1 >= args.size()) return FlagParse::bad(missing_value(a));
   const std::string_view value = args[++i];
+  std::optional<std::string> problem;
   if (a == "--max-tokens" || a == "--top-k") {
     int v = 0;
-    if (!parse_int(value, v) || v < (a == "--top-k" ? 0 : 1)) return Parse::kBad;
-    (a == "--max-tokens" ? max_tokens : top_k) = v;
+    problem = read_int(a, value, a == "--top-k" ? 0 : 1, v);
+    if (!problem) (a == "--max-tokens" ? max_tokens : top_k) = v;
   } else if (a == "--seed") {
     std::uint64_t v = 0;
-    if (!parse_u64(value, v)) return Parse::kBad;
-    seed = v;
+    problem = read_u64(a, value, v);
+    if (!problem) seed = v;
   } else {
     float v = 0;
-    if (!parse_float(value, v)) return Parse::kBad;
-    (a == "--temperature" ? temperature
-     : a == "--top-p"     ? top_p
-     : a == "--min-p"     ? min_p
-                          : repetition_penalty) = v;
+    problem = read_float(a, value, v);
+    if (!problem) {
+      (a == "--temperature" ? temperature
+       : a == "--top-p"     ? top_p
+       : a == "--min-p"     ? min_p
+                            : repetition_penalty) = v;
+    }
   }
-  return Parse::kTaken;
+  if (problem) return FlagParse::bad(std::move(*problem));
+  return FlagParse::taken();
 }
 
 GenerationOptions GenerationFlags::options(const Session& session) const {

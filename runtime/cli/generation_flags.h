@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "session/session.h"
 
@@ -19,9 +20,8 @@ struct GenerationFlags {
   std::optional<int> top_k;
   std::optional<std::uint64_t> seed;
 
-  enum class Parse { kNotMine, kTaken, kBad };
   // Looks at args[i] (and its value, advancing i past it).
-  Parse parse(Args args, std::size_t& i);
+  FlagParse parse(Args args, std::size_t& i);
   // The bundle's defaults overridden by the flags; without --seed the seed comes from the clock.
   GenerationOptions options(const Session& session) const;
 };

@@ -24,7 +24,7 @@ namespace {
 int run_help(Args);
 
 constexpr Command kCommands[] = {
-    {"help", "list the commands", run_help},
+    {"help", "list the commands; `help CMD`: that command's usage", run_help},
     {"bench", "speed, memory and bandwidth figures of a bundle on this machine", run_bench},
     {"chat", "interactive chat with a model", run_chat},
     {"classify", "label probabilities for a message (one, JSONL stream, or --bench)", run_classify},
@@ -36,8 +36,20 @@ constexpr Command kCommands[] = {
     {"tokenize", "text to token ids (JSON) and back (--decode) with a bundle's tokenizer", run_tokenize},
 };
 
-int run_help(Args) {
-  std::printf("usage: linnet <command> [args]\n\ncommands:\n");
+// `linnet help`: the commands; `linnet help CMD`: CMD's usage, as `linnet CMD --help` prints it.
+int run_help(Args args) {
+  if (!args.empty()) {
+    for (const Command& c : kCommands) {
+      if (c.name == args[0] && c.name != "help") {
+        static constexpr std::string_view kHelp[] = {"--help"};
+        return c.run(Args(kHelp, 1));
+      }
+    }
+    std::fprintf(stderr, "linnet help: unknown command '%.*s'\n", static_cast<int>(args[0].size()), args[0].data());
+    return 2;
+  }
+  std::printf("usage: linnet <command> [args]   (linnet help <command>, or linnet <command> --help: its usage)\n\n"
+              "commands:\n");
   for (const Command& c : kCommands) {
     std::printf("  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                 static_cast<int>(c.summary.size()), c.summary.data());
@@ -54,6 +66,7 @@ std::span<const Command> commands() { return kCommands; }
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) return linnet::cli::commands()[0].run({});
+  if (args[0] == "--help" || args[0] == "-h") return linnet::cli::commands()[0].run({});
   for (const auto& c : linnet::cli::commands()) {
     if (c.name == args[0]) return c.run(linnet::cli::Args(args).subspan(1));
   }

@@ -35,29 +35,31 @@ int board_default_threads() {
 
 SessionFlags::SessionFlags() { options.threads = board_default_threads(); }
 
-SessionFlags::Parse SessionFlags::parse(Args args, std::size_t& i) {
+FlagParse SessionFlags::parse(Args args, std::size_t& i) {
   const std::string_view a = args[i];
-  const bool has_value = i + 1 < args.size();
-  if (a == "--linear" && has_value) {
-    const auto impl = parse_linear_impl(args[++i]);
-    if (!impl) return Parse::kBad;
-    options.linear = *impl;
-  } else if (a == "--skip-verify") {
+  if (a == "--skip-verify") {
     model.verify_sha256 = false;
-  } else if (a == "--packed-cache" && has_value) {
-    packed_cache = std::string(args[++i]);
-  } else if (a == "--kv-cache" && has_value) {
-    const auto type = parse_kv_cache_type(args[++i]);
-    if (!type) return Parse::kBad;
-    options.kv_cache = *type;
-  } else if ((a == "--threads" || a == "--context") && has_value) {
-    int v = 0;
-    if (!parse_int(args[++i], v) || v < 1) return Parse::kBad;
-    (a == "--threads" ? options.threads : options.context_length) = v;
-  } else {
-    return Parse::kNotMine;
+    return FlagParse::taken();
   }
-  return Parse::kTaken;
+  if (a != "--linear" && a != "--packed-cache" && a != "--kv-cache" && a != "--threads" && a != "--context") {
+    return {};
+  }
+  if (i + 1 >= args.size()) return FlagParse::bad(missing_value(a));
+  const std::string_view value = args[++i];
+  if (a == "--linear") {
+    const auto impl = parse_linear_impl(value);
+    if (!impl) return FlagParse::bad("--linear wants linnet, xnnpack or reference (got '" + std::string(value) + "')");
+    options.linear = *impl;
+  } else if (a == "--packed-cache") {
+    packed_cache = std::string(value);
+  } else if (a == "--kv-cache") {
+    const auto type = parse_kv_cache_type(value);
+    if (!type) return FlagParse::bad("--kv-cache wants f16, int8 or f32 (got '" + std::string(value) + "')");
+    options.kv_cache = *type;
+  } else if (auto problem = read_int(a, value, 1, a == "--threads" ? options.threads : options.context_length)) {
+    return FlagParse::bad(std::move(*problem));
+  }
+  return FlagParse::taken();
 }
 
 SessionOptions SessionFlags::options_for(const std::string& bundle) const {
@@ -81,6 +83,13 @@ std::optional<LoadedSession> open_session(std::string_view command, const std::s
     return std::nullopt;
   }
   return LoadedSession{std::move(model).value(), std::move(session).value()};
+}
+
+void suggest_larger_context(std::string_view command, const Session& session) {
+  const int most = session.model().hyper_params().max_position_embeddings;
+  const std::string limit = most > 0 ? " (this model takes up to " + std::to_string(most) + ")" : "";
+  std::fprintf(stderr, "linnet %.*s: a prompt did not fit the context of %d tokens; give a larger --context N%s\n",
+               static_cast<int>(command.size()), command.data(), session.context_length(), limit.c_str());
 }
 
 }  // namespace linnet::cli

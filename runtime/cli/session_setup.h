@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "session/model.h"
 #include "session/session.h"
@@ -27,9 +28,8 @@ int board_default_threads();
 struct SessionFlags {
   SessionFlags();
 
-  enum class Parse { kNotMine, kTaken, kBad };
   // Looks at args[i] (and its value, advancing i past it).
-  Parse parse(Args args, std::size_t& i);
+  FlagParse parse(Args args, std::size_t& i);
   // The options for `bundle`: XNNPACK's packed weights cached beside it (<bundle>.xnnpack)
   // unless --packed-cache named another file.
   SessionOptions options_for(const std::string& bundle) const;
@@ -48,5 +48,10 @@ struct LoadedSession {
 // session; on failure prints "linnet <command>: <message>" to stderr and returns nothing.
 std::optional<LoadedSession> open_session(std::string_view command, const std::string& path,
                                           const ModelOptions& model_options, const SessionOptions& options);
+
+// After an error of code kOutOfRange (a prompt longer than the context): "linnet <command>:
+// a prompt did not fit the context of N tokens; give a larger --context N (this model takes
+// up to M)". Said once per run.
+void suggest_larger_context(std::string_view command, const Session& session);
 
 }  // namespace linnet::cli

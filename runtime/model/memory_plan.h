@@ -43,8 +43,12 @@ std::optional<KvCacheType> parse_kv_cache_type(std::string_view name);
 std::size_t kv_cache_element_bytes(KvCacheType type);
 std::size_t kv_cache_row_bytes(KvCacheType type, int head_dim);
 
+// The context a session, `linnet info`, `serve`, `bench`, `classify` and the C API plan for
+// when none is given (capped by the model's max_position_embeddings).
+inline constexpr int kDefaultContextLength = 4096;
+
 struct ExecutorOptions {
-  int context_length = 4096;  // maximum positions (KV cache rows); <= max_position_embeddings
+  int context_length = kDefaultContextLength;  // maximum positions (KV cache rows); <= max_position_embeddings
   int threads = 1;            // worker threads (per-thread scratch is planned for each)
   // A forward() of many tokens runs through the layers in micro-batches of at most this many
   // tokens (the activation buffers are [batch_tokens, ...]); the DeltaNet inside a

@@ -140,7 +140,7 @@ Result<Classification> Classifier::classify_tokens(Session& session, std::span<c
   std::size_t longest_label = 0;
   for (const auto& l : labels) longest_label = std::max(longest_label, l.size());
   if (prompt.size() + longest_label > static_cast<std::size_t>(session.context_length())) {
-    return Error(ErrorCode::kInvalidArgument, "classify: prompt of " + std::to_string(prompt.size()) +
+    return Error(ErrorCode::kOutOfRange, "classify: prompt of " + std::to_string(prompt.size()) +
                                                   " tokens plus labels does not fit the context of " +
                                                   std::to_string(session.context_length()));
   }

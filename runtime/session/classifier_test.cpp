@@ -223,7 +223,7 @@ TEST(Classifier, RejectsBadRequests) {
   for (int i = 0; i < 100; ++i) long_message += "word ";
   auto too_long = classifier.classify(*session, {kModeration, long_message, labels});
   ASSERT_FALSE(too_long.ok());
-  EXPECT_EQ(too_long.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(too_long.error().code(), ErrorCode::kOutOfRange);  // the CLI suggests --context on it
   // The session still works afterwards.
   EXPECT_TRUE(classifier.classify(*session, {kModeration, "hello", labels}).ok());
 }

@@ -31,7 +31,7 @@ std::string_view generation_stop_name(GenerationStop stop) {
   switch (stop) {
     case GenerationStop::kEndOfTurn: return "end_of_turn";
     case GenerationStop::kEndOfText: return "end_of_text";
-    case GenerationStop::kTokenLimit: return "token_limit";
+    case GenerationStop::kTokenLimit: return "max_tokens";  // the serial protocol's name too
     case GenerationStop::kContextFull: return "context_full";
     case GenerationStop::kSinkStopped: return "stopped";
     case GenerationStop::kCancelled: return "cancelled";
@@ -148,7 +148,7 @@ Result<GenerationResult> Session::generate_continue(std::span<const TokenId> mor
                                                     const PieceSink& sink) {
   if (more.empty() && !has_logits_) return Error(ErrorCode::kFailedPrecondition, "generate: empty context");
   if (position() + static_cast<int>(more.size()) >= context_length()) {
-    return Error(ErrorCode::kInvalidArgument, "generate: prompt of " + std::to_string(position() + static_cast<int>(more.size())) +
+    return Error(ErrorCode::kOutOfRange, "generate: prompt of " + std::to_string(position() + static_cast<int>(more.size())) +
                                                   " tokens does not fit the context of " +
                                                   std::to_string(context_length()));
   }

@@ -34,7 +34,7 @@
 namespace linnet {
 
 struct SessionOptions {
-  int context_length = 4096;  // capped by the model's max_position_embeddings
+  int context_length = kDefaultContextLength;  // capped by the model's max_position_embeddings
   int threads = 1;
   int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
   LinearImpl linear = LinearImpl::kLinnet;  // who runs the linear layers (ExecutorOptions::linear)
