@@ -3,7 +3,7 @@
 // metadata, bytes by tensor class and the memory plan. A bad bundle: message, exit 1.
 #include <cstdio>
 
-#include "bundle/bundle_report.h"
+#include "report/bundle_report.h"
 #include "cli/commands.h"
 
 namespace linnet::cli {
