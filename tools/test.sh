@@ -47,7 +47,7 @@ board_value() { sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | ta
 # The cross boards: every boards/*.board with a qemu_cpu (not host.board).
 cross_boards=()
 for board_file in "$repo"/boards/*.board; do
-  [ -n "$(board_value "$board_file" qemu_cpu)" ] && cross_boards+=("$(basename "$board_file" .board)")
+  if [ -n "$(board_value "$board_file" qemu_cpu)" ]; then cross_boards+=("$(basename "$board_file" .board)"); fi
 done
 all_configs=(host host-asan "${cross_boards[@]}" "${cross_boards[@]/%/-native}" fuzz)
 
@@ -62,7 +62,7 @@ default_configs() {
   else
     local board ci_boards=()
     for board in "${cross_boards[@]}"; do
-      [ "$(board_value "$repo/boards/$board.board" ci)" = board ] && ci_boards+=("$board:board")
+      if [ "$(board_value "$repo/boards/$board.board" ci)" = board ]; then ci_boards+=("$board:board"); fi
     done
     echo host-asan "${ci_boards[@]}" fuzz
   fi
@@ -99,7 +99,7 @@ failed=0
 # The source checks (see the top of this file), one summary line each.
 for check in board-presets check-layers; do
   args=()
-  [ "$check" = board-presets ] && args=(--check)
+  if [ "$check" = board-presets ]; then args=(--check); fi
   echo "=== check: tools/$check.py ${args[*]} ==="
   if python3 "tools/$check.py" "${args[@]}"; then result=ok; else result=FAILED; failed=1; fi
   summary+=("$(printf '%-20s %-9s %-7s %s' "$check" - - "$result")")
