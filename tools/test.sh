@@ -11,17 +11,22 @@
 # Configurations (CMakePresets.json):
 #   host         native release build, all tests
 #   host-asan    native build with AddressSanitizer + UndefinedBehaviorSanitizer, all tests
-#   rpi4 rpi5 jetson-orin
+#   <board>      for each boards/<board>.board that names a qemu_cpu (rpi4 rpi5 jetson-orin):
 #                cross build for the board; ctest runs every test under
-#                qemu-aarch64 -cpu <the board's qemu_cpu> (cortex-a72, cortex-a76, cortex-a76)
-#   rpi4-native rpi5-native jetson-orin-native
+#                qemu-aarch64 -cpu <the board's qemu_cpu>
+#   <board>-native
 #                on the board itself: native build with the board's flags
 #   fuzz         clang libFuzzer targets (tests/fuzz), each for LINNET_FUZZ_SECONDS
 # Any of them with ":board" (e.g. rpi5:board) builds and runs only the tests labelled
 # "board": kernels, platform checks, executor, golden forward pass, the code that differs
 # between targets. The default set runs every test under the sanitizers, and the board
-# tests with each Pi's compiler flags and qemu CPU model: it takes about 25 minutes on
-# two cores, where every test in every configuration would take over 45.
+# tests of each board whose file says `ci = board` (rpi4, rpi5: each Pi's compiler flags
+# and qemu CPU model): it takes about 25 minutes on two cores, where every test in every
+# configuration would take over 45.
+#
+# First, inside the build environment, the source checks (seconds, python3): the board
+# presets in CMakePresets.json match boards/*.board (tools/board-presets.py --check), and
+# no #include goes up the layers of runtime/README.md (tools/check-layers.py).
 #
 # Before entering the build environment it checks the host workflow on this host
 # (tests/host/trixie_root_paths_test.sh: paths outside the clone through
@@ -40,7 +45,15 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-all_configs=(host host-asan rpi4 rpi5 jetson-orin rpi4-native rpi5-native jetson-orin-native fuzz)
+
+# A board file's value for a key (boards/README.md: `key = value` lines), empty if absent.
+board_value() { sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -n 1 | sed 's/[[:space:]]*$//'; }
+# The cross boards: every boards/*.board with a qemu_cpu (not host.board).
+cross_boards=()
+for board_file in "$repo"/boards/*.board; do
+  if [ -n "$(board_value "$board_file" qemu_cpu)" ]; then cross_boards+=("$(basename "$board_file" .board)"); fi
+done
+all_configs=(host host-asan "${cross_boards[@]}" "${cross_boards[@]/%/-native}" fuzz)
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
@@ -51,7 +64,11 @@ default_configs() {
   if [ "$(uname -m)" = aarch64 ]; then
     echo host-asan host fuzz
   else
-    echo host-asan rpi4:board rpi5:board fuzz
+    local board ci_boards=()
+    for board in "${cross_boards[@]}"; do
+      if [ "$(board_value "$repo/boards/$board.board" ci)" = board ]; then ci_boards+=("$board:board"); fi
+    done
+    echo host-asan "${ci_boards[@]}" fuzz
   fi
 }
 
@@ -89,6 +106,15 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 summary=()
 failed=0
+
+# The source checks (see the top of this file), one summary line each.
+for check in board-presets check-layers; do
+  args=()
+  if [ "$check" = board-presets ]; then args=(--check); fi
+  echo "=== check: tools/$check.py ${args[*]} ==="
+  if python3 "tools/$check.py" "${args[@]}"; then result=ok; else result=FAILED; failed=1; fi
+  summary+=("$(printf '%-20s %-9s %-7s %s' "$check" - - "$result")")
+done
 
 seconds_since() { echo $(( $(date +%s) - $1 )); }
 fmt_time() { printf '%dm%02ds' $(( $1 / 60 )) $(( $1 % 60 )); }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "bundle/bundle_report.h"
 #include "cli/cli_args.h"
+#include "report/bundle_report.h"
 #include "cli/commands.h"
 #include "ota/public_key.h"
 

@@ -1,10 +1,10 @@
-#include "bundle/bundle_report.h"
+#include "report/bundle_report.h"
 
 #include <charconv>
 
 #include "bundle/bundle.h"
 #include "bundle/bundle_summary.h"
-#include "bundle/memory_report.h"
+#include "report/memory_report.h"
 
 namespace linnet {
 

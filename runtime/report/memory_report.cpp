@@ -1,4 +1,4 @@
-#include "bundle/memory_report.h"
+#include "report/memory_report.h"
 
 #include <cstdio>
 
