@@ -250,7 +250,9 @@ int run_serve(Args args) {
     a.backend.packed_cache_beside_bundle = true;
   }
   a.backend.session.log = log_line;
-  auto backend = serve::SessionBackend::open(bundle_path, model_name, a.backend);
+  // A bundle from the store was just hashed by the agent's trial load (ensure_active_loads).
+  auto backend = serve::SessionBackend::open(bundle_path, model_name, a.backend,
+                                             /*hashed_by_caller=*/served.slot != ota::kNoSlot);
   if (!backend.ok()) return fail(backend.error().message());
 
   std::optional<serve::OtaAgentPort> ota_port;
@@ -266,7 +268,8 @@ int run_serve(Args args) {
         },
         [b, &served, store](const ota::ActiveModel& m) {
           log_line("update committed: switching to " + m.model_name + " v" + std::to_string(m.version));
-          Status switched = b->switch_model(m.bundle_path, m.model_name);
+          // commit() trial-loaded it with its SHA-256 checked a moment ago.
+          Status switched = b->switch_model(m.bundle_path, m.model_name, /*hashed_by_caller=*/true);
           if (switched.ok()) {
             auto state = ota::OtaAgent::read_state(store);
             served.slot = m.slot;

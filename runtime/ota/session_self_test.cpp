@@ -24,8 +24,10 @@ std::string_view trim(std::string_view s) {
 
 Status run_session_self_test(const std::string& bundle_path, const SelfTest& test,
                              const SessionSelfTestOptions& options) {
-  // The trial load already verified the SHA-256; no second full read.
-  auto model = Model::open(bundle_path);
+  // The trial load (commit(), just before) already verified the SHA-256; no second full read.
+  ModelOptions model_options;
+  model_options.verify_sha256 = false;
+  auto model = Model::open(bundle_path, model_options);
   if (!model.ok()) return std::move(model).error();
   SessionOptions so;
   so.context_length = options.context_length;

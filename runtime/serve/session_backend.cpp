@@ -61,20 +61,23 @@ SamplingUsed sampling_used(const SamplerOptions& o) {
 
 }  // namespace
 
-Result<SessionBackend::Loaded> SessionBackend::load(const std::string& bundle_path) const {
+Result<SessionBackend::Loaded> SessionBackend::load(const std::string& bundle_path, bool hashed_by_caller) const {
   SessionOptions options = options_.session;
   if (options_.packed_cache_beside_bundle) options.packed_weights_cache = bundle_path + ".xnnpack";
+  ModelOptions model_options = options_.model;
+  if (hashed_by_caller) model_options.verify_sha256 = false;
   Loaded l;
-  l.model = LINNET_TRY(Model::open(bundle_path, options_.model));
+  l.model = LINNET_TRY(Model::open(bundle_path, model_options));
   l.session = LINNET_TRY(Session::create(*l.model, options));
   return l;
 }
 
 Result<std::unique_ptr<SessionBackend>> SessionBackend::open(const std::string& bundle_path,
                                                              const std::string& model_name,
-                                                             SessionBackendOptions options) {
+                                                             SessionBackendOptions options,
+                                                             bool hashed_by_caller) {
   std::unique_ptr<SessionBackend> backend(new SessionBackend(std::move(options)));
-  backend->loaded_ = LINNET_TRY(backend->load(bundle_path));
+  backend->loaded_ = LINNET_TRY(backend->load(bundle_path, hashed_by_caller));
   backend->bundle_path_ = bundle_path;
   backend->publish_info(model_name);
   return backend;
@@ -97,12 +100,13 @@ void SessionBackend::publish_info(const std::string& model_name) {
   info_ = std::move(i);
 }
 
-Status SessionBackend::switch_model(const std::string& bundle_path, const std::string& model_name) {
+Status SessionBackend::switch_model(const std::string& bundle_path, const std::string& model_name,
+                                    bool hashed_by_caller) {
   const std::string old_path = bundle_path_;
   classifier_.clear_prefix_cache();  // prefix states belong to the old weights
   loaded_.session.reset();
   loaded_.model.reset();
-  auto fresh = load(bundle_path);
+  auto fresh = load(bundle_path, hashed_by_caller);
   if (fresh.ok()) {
     loaded_ = std::move(fresh).value();
     bundle_path_ = bundle_path;
@@ -111,7 +115,7 @@ Status SessionBackend::switch_model(const std::string& bundle_path, const std::s
     return ok_status();
   }
   Error error = std::move(fresh).error();
-  auto old = load(old_path);
+  auto old = load(old_path, /*hashed_by_caller=*/false);
   if (old.ok()) {
     loaded_ = std::move(old).value();
   }
