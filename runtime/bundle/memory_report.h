@@ -16,18 +16,20 @@ namespace linnet {
 
 struct MemoryReport {
   MemoryPlan plan;
-  std::vector<MemoryBound> outside;  // beside the arena: executor's, then session's
-  std::uint64_t mapped_bytes = 0;    // the bundle file, mapped read-only
-  std::uint64_t outside_bytes = 0;   // sum of `outside`
-  std::uint64_t total_bytes = 0;     // mapped + arena + outside
+  std::vector<MemoryBound> outside;   // beside the arena: the executor's, then the session's
+  std::vector<MemoryBound> classify;  // beside the arena where a classifier runs (default options)
+  std::uint64_t mapped_bytes = 0;     // the bundle file, mapped read-only
+  std::uint64_t outside_bytes = 0;    // sum of `outside`
+  std::uint64_t classify_bytes = 0;   // sum of `classify`
+  std::uint64_t total_bytes = 0;      // mapped + arena + outside
 };
 
 Result<MemoryReport> memory_report(const Bundle& bundle, const ExecutorOptions& options);
 
 std::string memory_report_text(const MemoryReport& report);
 // {"context_length":..,"threads":..,"batch_tokens":..,"mapped_bytes":..,"arena_bytes":..,
-//  "outside_arena_bytes":..,"total_bytes":..,"regions":[{"name":..,"bytes":..,"description":..}],
-//  "outside_arena":[{"name":..,"bytes":..,"description":..}]}
+//  "outside_arena_bytes":..,"classify_bytes":..,"total_bytes":..,
+//  "regions":[{"name":..,"bytes":..,"description":..}], "outside_arena":[..same..], "classify":[..same..]}
 std::string memory_report_json(const MemoryReport& report);
 
 }  // namespace linnet

@@ -636,6 +636,12 @@ Status Executor::load_state(std::span<const std::uint8_t> in) {
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }
 const HyperParams& Executor::hyper_params() const { return impl_->hp; }
+std::span<float> Executor::session_logits() {
+  return {impl_->buf.session_logits, sz(impl_->hp.vocab_size)};
+}
+std::span<std::int32_t> Executor::session_tokens() {
+  return {impl_->buf.session_tokens, sz(impl_->options.context_length)};
+}
 
 // ---- speed diagnostics (linnet bench) ----------------------------------------------------
 std::string Executor::linear_backend_description() const {

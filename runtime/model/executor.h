@@ -73,6 +73,11 @@ class Executor {
   Status load_state(std::span<const std::uint8_t> in);    // validated: a bad blob is an error
 
   const MemoryPlan& memory_plan() const;
+  // The plan's "session" region, for the session that owns this executor (Session): logits
+  // [V] (pass to forward() with kLast) and room for the context's token ids [context_length].
+  // Valid while the executor lives; the executor itself never reads or writes them.
+  std::span<float> session_logits();
+  std::span<std::int32_t> session_tokens();
   const HyperParams& hyper_params() const;
 
   // Speed diagnostics for `linnet bench`: the linear layers' implementations ("linnet avx2
