@@ -146,5 +146,31 @@ TEST_P(NoAllocation, ClassifySteadyState) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, NoAllocation, ::testing::Values(1, 2));
 
+// The session's logits and token history are the arena's "session" region, so the memory
+// plan covers them: the logits the session returns live there, and what the session reports
+// as its memory is the plan's total.
+TEST(SessionMemory, LogitsAndHistoryAreInThePlan) {
+  auto session = make_session(1);
+  ASSERT_NE(session, nullptr);
+  const MemoryPlan& plan = session->executor().memory_plan();
+  const MemoryRegion* region = plan.find("session");
+  ASSERT_NE(region, nullptr);
+  const auto v = static_cast<std::size_t>(session->model().vocab_size());
+  EXPECT_GE(region->bytes, v * sizeof(float) + 256 * sizeof(TokenId));
+  EXPECT_EQ(session->memory_bytes(), plan.total_bytes);
+  auto prompt = session->model().tokenizer().encode("Hello world, this is");
+  ASSERT_TRUE(prompt.ok());
+  ASSERT_TRUE(session->prefill(*prompt).ok());
+  ASSERT_EQ(session->logits().size(), v);
+  EXPECT_EQ(session->logits().data(), session->executor().session_logits().data());
+  // A full context of history fits: prefill up to the last position, then decode into it.
+  std::vector<TokenId> more(static_cast<std::size_t>(session->context_length() - session->position() - 1),
+                            (*prompt)[0]);
+  ASSERT_TRUE(session->prefill(more).ok());
+  ASSERT_TRUE(session->decode((*prompt)[0]).ok());
+  EXPECT_EQ(session->position(), session->context_length());
+  EXPECT_FALSE(session->decode((*prompt)[0]).ok()) << "past the context";
+}
+
 }  // namespace
 }  // namespace linnet
