@@ -425,36 +425,36 @@ TEST_F(ExecutorTest, StateBytesAtAPositionMatchTheExecutors) {
 
 // Beside the arena the executor holds only its linear backends' scratch and XNNPACK's packed
 // weights: the scratch is exactly what plan_executor_heap() reports, the packed weights
-// within its bound, for each backend on untiled (f32) and tiled (Q4T/Q6T) weights.
-TEST_F(ExecutorTest, HeapBesideTheArenaIsWithinThePlannedBounds) {
+// within its bound, for each backend on untiled (f32) and tiled (Q4T/Q6T) weights. (In the
+// allocation test's suite: tiled_weights() keeps views named by this suite's weights.)
+TEST_P(ExecutorAllocationTest, HeapBesideTheArenaIsWithinThePlannedBounds) {
   for (const bool tiled : {false, true}) {
-    for (LinearImpl linear : {LinearImpl::kLinnet, LinearImpl::kXnnpack, LinearImpl::kReference}) {
-      const ModelWeights& weights = tiled ? tiled_weights(weights_->weights) : weights_->weights;
-      ExecutorOptions o;
-      o.context_length = 256;
-      o.batch_tokens = 32;
-      o.linear = linear;
-      auto e = Executor::create(weights, o);
-      ASSERT_TRUE(e.ok()) << e.error().message();
-      std::size_t scratch_bound = 0, packed_bound = 0;
-      bool listed_packed = false;
-      for (const MemoryBound& b : plan_executor_heap(weights, o)) {
-        if (b.name == "packed_weights") {
-          packed_bound = b.bytes;
-          listed_packed = true;
-        } else {
-          scratch_bound += b.bytes;
-        }
+    const ModelWeights& weights = tiled ? tiled_weights(weights_->weights) : weights_->weights;
+    ExecutorOptions o;
+    o.context_length = 256;
+    o.batch_tokens = 32;
+    GetParam().select(o);
+    const LinearImpl linear = o.linear;
+    auto e = Executor::create(weights, o);
+    ASSERT_TRUE(e.ok()) << e.error().message();
+    std::size_t scratch_bound = 0, packed_bound = 0;
+    bool listed_packed = false;
+    for (const MemoryBound& b : plan_executor_heap(weights, o)) {
+      if (b.name == "packed_weights") {
+        packed_bound = b.bytes;
+        listed_packed = true;
+      } else {
+        scratch_bound += b.bytes;
       }
-      const std::string what = std::string(linear_impl_name(linear)) + (tiled ? ", tiled" : ", f32");
-      EXPECT_EQ(e->linear_scratch_bytes(), scratch_bound) << what;
-      EXPECT_LE(e->packed_weight_bytes(), packed_bound) << what;
-      EXPECT_EQ(listed_packed, linear != LinearImpl::kReference) << what;
-      // The f32 weights are all XNNPACK's (something to pack); tiled ones only with kXnnpack
-      // (the f32 DeltaNet gate inputs stay XNNPACK's beside Linnet's kernels).
-      if (linear != LinearImpl::kReference) {
-        EXPECT_GT(e->packed_weight_bytes(), 0u) << what;
-      }
+    }
+    const std::string what = std::string(linear_impl_name(linear)) + (tiled ? ", tiled" : ", f32");
+    EXPECT_EQ(e->linear_scratch_bytes(), scratch_bound) << what;
+    EXPECT_LE(e->packed_weight_bytes(), packed_bound) << what;
+    EXPECT_EQ(listed_packed, linear != LinearImpl::kReference) << what;
+    // Either weight set leaves XNNPACK something to pack: every f32 weight, or beside the
+    // tiled ones the f32 DeltaNet gate inputs.
+    if (linear != LinearImpl::kReference) {
+      EXPECT_GT(e->packed_weight_bytes(), 0u) << what;
     }
   }
 }
