@@ -127,7 +127,8 @@ TEST(MemoryReport, ListsTheHeapBesideTheArena) {
   eo.context_length = 1024;
   auto longer = memory_report(*bundle, eo);
   ASSERT_TRUE(longer.ok());
-  EXPECT_EQ(bytes_of(*longer, "prefix_snapshots") - bytes_of(*report, "prefix_snapshots"), 2u * 2u * 2u * 2u * 512u * 128u);
+  EXPECT_EQ(bytes_of(*longer, "prefix_snapshots") - bytes_of(*report, "prefix_snapshots"),
+            2u * 2u * 2u * 2u * 512u * 128u);
 
   const std::string text = memory_report_text(*report);
   EXPECT_NE(text.find("beside the arena"), std::string::npos) << text;

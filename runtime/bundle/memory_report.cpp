@@ -70,7 +70,8 @@ std::string memory_report_json(const MemoryReport& r) {
   for (std::size_t i = 0; i < r.plan.regions.size(); ++i)
     item(i, r.plan.regions[i].name, r.plan.regions[i].bytes, r.plan.regions[i].description);
   s += "],\"outside_arena\":[";
-  for (std::size_t i = 0; i < r.outside.size(); ++i) item(i, r.outside[i].name, r.outside[i].bytes, r.outside[i].description);
+  for (std::size_t i = 0; i < r.outside.size(); ++i)
+    item(i, r.outside[i].name, r.outside[i].bytes, r.outside[i].description);
   s += "],\"classify\":[";
   for (std::size_t i = 0; i < r.classify.size(); ++i)
     item(i, r.classify[i].name, r.classify[i].bytes, r.classify[i].description);

@@ -30,7 +30,8 @@ std::vector<MemoryBound> plan_executor_heap(const ModelWeights& weights, const E
   std::vector<MemoryBound> bounds;
   if (options.linear == LinearImpl::kReference) return bounds;
   const std::vector<const TensorView*> views = linear_weight_views(weights);
-  const bool any_tiled = std::any_of(views.begin(), views.end(), [](const TensorView* t) { return is_tiled(t->dtype); });
+  const bool any_tiled =
+      std::any_of(views.begin(), views.end(), [](const TensorView* t) { return is_tiled(t->dtype); });
   const std::int64_t max_k = linear_max_in_features(weights.hp);
   const std::string shape = "[" + std::to_string(options.batch_tokens) + ", " + std::to_string(max_k) + "]";
   bounds.push_back({"xnnpack_scratch",
@@ -38,7 +39,8 @@ std::vector<MemoryBound> plan_executor_heap(const ModelWeights& weights, const E
                     kernels::XnnFullyConnected::qd8_scratch_bytes(static_cast<std::size_t>(options.batch_tokens),
                                                                   static_cast<std::size_t>(max_k))});
   if (any_tiled)
-    bounds.push_back({"tiled_scratch", "Linnet's tiled kernels: quantized activations " + shape + " int8 + block scales",
+    bounds.push_back({"tiled_scratch",
+                      "Linnet's tiled kernels: quantized activations " + shape + " int8 + block scales",
                       kernels::TiledLinearBackend::scratch_bytes_for(options.batch_tokens, max_k)});
   std::size_t packed = 0;
   int packed_weights = 0;

@@ -17,7 +17,8 @@ std::vector<MemoryBound> plan_classifier_heap(const HyperParams& hp, const Execu
   const auto v = static_cast<std::size_t>(hp.vocab_size);
   const int ctx = options.context_length;
   const int longest_prefix = ctx > 1 ? ctx - 1 : 1;
-  const auto entries = static_cast<std::size_t>(classifier.prefix_cache_entries > 0 ? classifier.prefix_cache_entries : 0);
+  const auto entries =
+      static_cast<std::size_t>(classifier.prefix_cache_entries > 0 ? classifier.prefix_cache_entries : 0);
   return {
       {"prefix_snapshots",
        std::to_string(entries) + " cached prefix states, each at most the state at position " +
