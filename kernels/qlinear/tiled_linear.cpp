@@ -158,6 +158,11 @@ const char* TiledLinearBackend::tier_name() const { return impl_->kernels->name;
 std::size_t TiledLinearBackend::scratch_bytes() const {
   return impl_->q.size() + impl_->d.size() * sizeof(float) + impl_->sum.size() * sizeof(std::int32_t);
 }
+std::size_t TiledLinearBackend::scratch_bytes_for(int max_rows, std::int64_t max_in_features) {
+  const auto rows = static_cast<std::size_t>(max_rows);
+  const auto k = static_cast<std::size_t>((max_in_features + kTileBlockK - 1) / kTileBlockK * kTileBlockK);
+  return rows * k + rows * (k / kTileBlockK) * (sizeof(float) + sizeof(std::int32_t));
+}
 std::uint64_t TiledLinearBackend::busy_ns() const { return impl_->busy_ns; }
 void TiledLinearBackend::reset_counters() { impl_->busy_ns = 0; }
 

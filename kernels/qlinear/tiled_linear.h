@@ -43,6 +43,9 @@ class TiledLinearBackend final : public LinearBackend {
 
   const char* tier_name() const;  // "avx2", "neon+dotprod", ...
   std::size_t scratch_bytes() const;
+  // What create() allocates for these options (scratch_bytes() of the backend it makes):
+  // q [max_rows, K32] int8, d and sum [max_rows, K32 / 32] (K32: max_in_features rounded up to 32).
+  static std::size_t scratch_bytes_for(int max_rows, std::int64_t max_in_features);
   // Wall time inside the kernels (quantize + matrix product) and runs, since creation or
   // reset_counters(). For `linnet bench`.
   std::uint64_t busy_ns() const;

@@ -194,6 +194,11 @@ std::size_t XnnFullyConnected::qd8_scratch_bytes(std::size_t rows, std::size_t k
   return align16(rows * k + XNN_EXTRA_BYTES) + (rows + XNN_EXTRA_QUANTIZATION_PARAMS) * sizeof(xnn_quantization_params);
 }
 
+std::size_t XnnFullyConnected::packed_bytes_bound(std::size_t n, std::size_t k) {
+  const auto round_up = [](std::size_t v, std::size_t to) { return (v + to - 1) / to * to; };
+  return round_up(n, 64) * (round_up(k, 32) * sizeof(float) + 16) + 128;
+}
+
 std::size_t XnnFullyConnected::scratch_bytes(std::size_t rows) const {
   return is_quantized(dtype_) ? qd8_scratch_bytes(rows, k_) : 0;
 }

@@ -53,6 +53,13 @@ class XnnFullyConnected {
   std::size_t scratch_bytes(std::size_t rows) const;
   static std::size_t qd8_scratch_bytes(std::size_t rows, std::size_t k);
 
+  // The most bytes XNNPACK's packed copy of an [N, K] weight of any dtype it runs can take
+  // (the memory plan's stated bound, docs/memory.md): N rounded up to 64 rows (wider than
+  // any microkernel's tile), K rounded up to 32, at most 4 bytes a weight (f32, and f16 is
+  // packed as f32; int8 and int4 take less, which leaves room for their block scales),
+  // 16 bytes a row (bias, scale, sum) and 128 bytes of alignment and over-read padding.
+  static std::size_t packed_bytes_bound(std::size_t n, std::size_t k);
+
   // rows >= 1. pool: borrowed for the call (null: single thread).
   Status reshape(std::size_t rows, pthreadpool_t pool);
   // x [rows, K] f32 (XNNPACK may read XNN_EXTRA_BYTES past its end), y [rows, N] f32,

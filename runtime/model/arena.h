@@ -15,6 +15,8 @@
 //   +-----------------------------+
 //   | scratch                     |  per thread: DeltaNet chunk scratch, attention scores,
 //   |                             |  rope tables
+//   +-----------------------------+
+//   | session                     |  the session's logits [V] and token history [ctx]
 //   +-----------------------------+ total_bytes
 //
 // Persistent state (the first three regions) is what save_state/load_state move.

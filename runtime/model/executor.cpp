@@ -22,6 +22,7 @@
 #include "kernels/qlinear/tiled_linear.h"
 #include "kernels/xnnpack/xnn_linear.h"
 #include "model/arena.h"
+#include "model/executor_heap.h"
 #include "model/executor_buffers.h"
 #include "model/kv_cache.h"
 
@@ -362,21 +363,14 @@ Result<Executor> Executor::create(const ModelWeights& weights, const ExecutorOpt
                                                     : std::nullopt));
   }
   // Which weights are tiled decides who runs what (LinearImpl, memory_plan.h).
-  std::vector<const TensorView*> linear_views{&head_view};
-  for (const LayerWeights& lw : weights.layers)
-    for (const TensorView* t : {&lw.gate_proj, &lw.up_proj, &lw.down_proj, &lw.linear.in_proj_qkv,
-                                &lw.linear.in_proj_z, &lw.linear.in_proj_b, &lw.linear.in_proj_a,
-                                &lw.linear.out_proj, &lw.attention.q_proj, &lw.attention.k_proj,
-                                &lw.attention.v_proj, &lw.attention.o_proj})
-      if (t->present()) linear_views.push_back(t);
+  const std::vector<const TensorView*> linear_views = linear_weight_views(weights);
   bool any_tiled = false;
   std::size_t weight_bytes = 0;
   for (const TensorView* t : linear_views) {
     any_tiled = any_tiled || is_tiled(t->dtype);
     weight_bytes += t->data_bytes + t->scales_bytes;
   }
-  const std::int64_t max_k = std::max({D, I, hp.linear_num_value_heads * std::int64_t{hp.linear_value_head_dim},
-                                       hp.num_attention_heads * std::int64_t{hp.head_dim}});
+  const std::int64_t max_k = linear_max_in_features(hp);
   const auto cpu = kernels::detect_cpu_features();
   if (options.linear != LinearImpl::kReference && any_tiled) {
     kernels::TiledLinearOptions to;
@@ -576,6 +570,20 @@ std::size_t Executor::state_bytes() const {
   return bytes;
 }
 
+std::size_t Executor::state_bytes_at(const HyperParams& hp, KvCacheType kv_cache, int position) {
+  // The pieces for_each_state_piece walks: per DeltaNet layer its conv [K-1, C] and recurrent
+  // [Hv, dk, dv] f32 states; per attention layer K and V rows [Hkv, position] of
+  // kv_cache_row_bytes each (an int8 row with its scale); the last hidden [D] f32.
+  std::size_t bytes = sizeof(StateHeader) + sz(hp.hidden_size) * sizeof(float);
+  const std::size_t conv = sz(hp.linear_conv_kernel_dim - 1) * sz(hp.linear_conv_channels());
+  const std::size_t rec = sz(hp.linear_num_value_heads) * sz(hp.linear_key_head_dim) * sz(hp.linear_value_head_dim);
+  const std::size_t kv_rows = 2 * sz(hp.num_key_value_heads) * sz(position);
+  for (LayerKind kind : hp.layer_types)
+    bytes += kind == LayerKind::kLinearAttention ? (conv + rec) * sizeof(float)
+                                                 : kv_rows * kv_cache_row_bytes(kv_cache, hp.head_dim);
+  return bytes;
+}
+
 Status Executor::save_state(std::span<std::uint8_t> out) const {
   const Impl& m = *impl_;
   if (out.size() < state_bytes())
@@ -628,6 +636,12 @@ Status Executor::load_state(std::span<const std::uint8_t> in) {
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }
 const HyperParams& Executor::hyper_params() const { return impl_->hp; }
+std::span<float> Executor::session_logits() {
+  return {impl_->buf.session_logits, sz(impl_->hp.vocab_size)};
+}
+std::span<std::int32_t> Executor::session_tokens() {
+  return {impl_->buf.session_tokens, sz(impl_->options.context_length)};
+}
 
 // ---- speed diagnostics (linnet bench) ----------------------------------------------------
 std::string Executor::linear_backend_description() const {
@@ -647,6 +661,10 @@ std::string Executor::linear_backend_description() const {
   return kinds;
 }
 const char* Executor::kernel_set_name() const { return impl_->ks->name(); }
+std::size_t Executor::linear_scratch_bytes() const {
+  return (impl_->xnn ? impl_->xnn->scratch_bytes() : 0) + (impl_->tiled ? impl_->tiled->scratch_bytes() : 0);
+}
+
 std::size_t Executor::packed_weight_bytes() const { return impl_->xnn ? impl_->xnn->packed_bytes() : 0; }
 std::uint64_t Executor::linear_busy_ns() const {
   return (impl_->xnn ? impl_->xnn->busy_ns() : 0) + (impl_->tiled ? impl_->tiled->busy_ns() : 0);

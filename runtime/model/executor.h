@@ -66,10 +66,18 @@ class Executor {
   // [0, position) and the last final hidden state. state_bytes() is the size for the
   // current position (it grows with the KV part).
   std::size_t state_bytes() const;
+  // The same for any executor of this model and KV cache type at `position` (the bound of a
+  // snapshot at the context length, for the memory plan's prefix-cache figure).
+  static std::size_t state_bytes_at(const HyperParams& hp, KvCacheType kv_cache, int position);
   Status save_state(std::span<std::uint8_t> out) const;   // out.size() >= state_bytes()
   Status load_state(std::span<const std::uint8_t> in);    // validated: a bad blob is an error
 
   const MemoryPlan& memory_plan() const;
+  // The plan's "session" region, for the session that owns this executor (Session): logits
+  // [V] (pass to forward() with kLast) and room for the context's token ids [context_length].
+  // Valid while the executor lives; the executor itself never reads or writes them.
+  std::span<float> session_logits();
+  std::span<std::int32_t> session_tokens();
   const HyperParams& hyper_params() const;
 
   // Speed diagnostics for `linnet bench`: the linear layers' implementations ("linnet avx2
@@ -81,6 +89,9 @@ class Executor {
   std::string linear_backend_description() const;
   const char* kernel_set_name() const;  // non-linear kernels: "neon", "vector" or "reference"
   std::size_t packed_weight_bytes() const;
+  // Bytes of the linear backends' scratch outside the arena (XNNPACK's qd8 workspace and
+  // the tiled kernels' quantized activations; model/executor_heap.h bounds them).
+  std::size_t linear_scratch_bytes() const;
   std::size_t linear_weight_bytes_per_token() const;
   std::uint64_t linear_busy_ns() const;
   void reset_speed_counters();

@@ -130,6 +130,12 @@ void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& option
   out.rope_sin = alloc.take<float>(sz(std::max(hp.rotary_dim() / 2, 1)));
   region.end("scratch", std::to_string(threads) + " threads x (DeltaNet chunk + attention scores " +
                             dims({kernels::kAttentionQueryBlock, ctx}) + ") + rope tables");
+
+  region.begin();
+  out.session_logits = alloc.take<float>(sz(hp.vocab_size));
+  out.session_tokens = alloc.take<std::int32_t>(sz(ctx));
+  region.end("session", "the session's logits " + dims({hp.vocab_size}) + " f32 + token history " + dims({ctx}) +
+                            " ids");
 }
 
 }  // namespace linnet

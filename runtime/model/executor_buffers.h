@@ -4,6 +4,7 @@
 // Internal to runtime/model.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "bundle/model_view.h"
@@ -57,13 +58,17 @@ struct ExecutorBuffers {
   float* rope_cos = nullptr;       // [rotary_dim / 2]
   float* rope_sin = nullptr;       // [rotary_dim / 2]
 
+  // the session's (runtime/session/session.h), planned here so that one plan covers it
+  float* session_logits = nullptr;          // [V] logits of the last position (LogitsMode::kLast)
+  std::int32_t* session_tokens = nullptr;   // [context_length] token ids of the context
+
   std::size_t delta_scratch_floats = 0;  // per thread
   std::size_t attn_scratch_floats = 0;   // per thread
 };
 
 // Carves every buffer from `alloc` in arena order. When `regions` is not null, appends one
 // MemoryRegion per arena region (kv_cache, conv_state, recurrent_state, activations,
-// scratch). hp and options must already be validated.
+// scratch, session). hp and options must already be validated.
 void carve_executor_buffers(const HyperParams& hp, const ExecutorOptions& options,
                             BumpAllocator& alloc, ExecutorBuffers& out,
                             std::vector<MemoryRegion>* regions);

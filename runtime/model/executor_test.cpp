@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/qlinear/tiled_pack.h"
+#include "model/executor_heap.h"
 #include "tests/alloc_counter/alloc_counter.h"
 #include "tests/golden/checkpoint_weights.h"
 #include "tests/golden/golden_util.h"
@@ -399,6 +400,63 @@ TEST_F(ExecutorTest, MemoryPlanIsWhatIsAllocated) {
   EXPECT_GT(bigger->find("scratch")->bytes, plan.find("scratch")->bytes);
   o.threads = 0;
   EXPECT_FALSE(plan_memory(weights_->weights.hp, o).ok());
+}
+
+}  // namespace
+}  // namespace linnet
+
+namespace linnet {
+namespace {
+
+// The snapshot size of any executor at any position, from the hyper-parameters alone (the
+// memory plan's prefix-cache bound), is what a real executor's state_bytes() says.
+TEST_F(ExecutorTest, StateBytesAtAPositionMatchTheExecutors) {
+  const HyperParams& hp = weights_->weights.hp;
+  for (KvCacheType kv : {KvCacheType::kF16, KvCacheType::kInt8, KvCacheType::kF32}) {
+    Executor e = make(256, 128, kv);
+    EXPECT_EQ(Executor::state_bytes_at(hp, kv, 0), e.state_bytes()) << kv_cache_type_name(kv);
+    ASSERT_TRUE(e.forward(prompt_, LogitsMode::kNone, {}).ok());
+    EXPECT_EQ(Executor::state_bytes_at(hp, kv, e.position()), e.state_bytes()) << kv_cache_type_name(kv);
+  }
+  // 10 more positions: 2 attention layers x K,V x 2 KV heads x 10 rows of 64 halves (128 bytes).
+  EXPECT_EQ(Executor::state_bytes_at(hp, KvCacheType::kF16, 30) - Executor::state_bytes_at(hp, KvCacheType::kF16, 20),
+            2u * 2u * 2u * 10u * 128u);
+}
+
+// Beside the arena the executor holds only its linear backends' scratch and XNNPACK's packed
+// weights: the scratch is exactly what plan_executor_heap() reports, the packed weights
+// within its bound, for each backend on untiled (f32) and tiled (Q4T/Q6T) weights. (In the
+// allocation test's suite: tiled_weights() keeps views named by this suite's weights.)
+TEST_P(ExecutorAllocationTest, HeapBesideTheArenaIsWithinThePlannedBounds) {
+  for (const bool tiled : {false, true}) {
+    const ModelWeights& weights = tiled ? tiled_weights(weights_->weights) : weights_->weights;
+    ExecutorOptions o;
+    o.context_length = 256;
+    o.batch_tokens = 32;
+    GetParam().select(o);
+    const LinearImpl linear = o.linear;
+    auto e = Executor::create(weights, o);
+    ASSERT_TRUE(e.ok()) << e.error().message();
+    std::size_t scratch_bound = 0, packed_bound = 0;
+    bool listed_packed = false;
+    for (const MemoryBound& b : plan_executor_heap(weights, o)) {
+      if (b.name == "packed_weights") {
+        packed_bound = b.bytes;
+        listed_packed = true;
+      } else {
+        scratch_bound += b.bytes;
+      }
+    }
+    const std::string what = std::string(linear_impl_name(linear)) + (tiled ? ", tiled" : ", f32");
+    EXPECT_EQ(e->linear_scratch_bytes(), scratch_bound) << what;
+    EXPECT_LE(e->packed_weight_bytes(), packed_bound) << what;
+    EXPECT_EQ(listed_packed, linear != LinearImpl::kReference) << what;
+    // Either weight set leaves XNNPACK something to pack: every f32 weight, or beside the
+    // tiled ones the f32 DeltaNet gate inputs.
+    if (linear != LinearImpl::kReference) {
+      EXPECT_GT(e->packed_weight_bytes(), 0u) << what;
+    }
+  }
 }
 
 }  // namespace

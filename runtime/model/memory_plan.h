@@ -82,6 +82,15 @@ struct MemoryRegion {
   std::size_t bytes = 0;
 };
 
+// A heap block outside the arena, made once when a session is created (never per token),
+// with the most bytes it can take: the executor's (executor_heap.h) and the session's
+// (runtime/session/session_memory.h). `linnet info` lists them beside the arena.
+struct MemoryBound {
+  std::string name;         // e.g. "xnnpack_scratch", "logits", "prefix_snapshots"
+  std::string description;  // what it holds, with shapes
+  std::size_t bytes = 0;    // the bound
+};
+
 struct MemoryPlan {
   ExecutorOptions options;
   std::vector<MemoryRegion> regions;  // in arena order

@@ -39,13 +39,13 @@ std::string_view generation_stop_name(GenerationStop stop) {
   return "unknown";
 }
 
-Session::Session(const Model& model, Executor executor, Sampler sampler, int context_length)
+Session::Session(const Model& model, Executor executor, Sampler sampler)
     : model_(&model),
       executor_(std::move(executor)),
       sampler_(std::move(sampler)),
       chat_format_(chat_format_of(model.bundle())),
-      logits_(static_cast<std::size_t>(model.vocab_size())) {
-  history_.reserve(static_cast<std::size_t>(context_length));
+      logits_(executor_.session_logits()),
+      tokens_(executor_.session_tokens()) {
   piece_.reserve(256);
 }
 
@@ -67,12 +67,16 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   sampling.eligible_ids = static_cast<std::uint32_t>(model.tokenizer().vocab_size());
   Sampler sampler = LINNET_TRY(Sampler::create(static_cast<std::size_t>(model.vocab_size()), sampling));
   return std::unique_ptr<Session>(
-      new Session(model, std::move(executor), std::move(sampler), executor_options.context_length));
+      new Session(model, std::move(executor), std::move(sampler)));
 }
 
 std::size_t Session::memory_bytes() const {
-  return executor_.memory_plan().total_bytes + logits_.capacity() * sizeof(float) +
-         history_.capacity() * sizeof(TokenId);
+  return executor_.memory_plan().total_bytes;
+}
+
+void Session::set_history(std::span<const TokenId> ids) {
+  std::copy(ids.begin(), ids.end(), tokens_.begin());
+  history_size_ = ids.size();
 }
 
 Result<std::vector<TokenId>> Session::encode_chat(std::string_view system, std::string_view user,
@@ -88,7 +92,7 @@ Result<std::vector<TokenId>> Session::encode_chat(std::string_view system, std::
 
 void Session::reset() {
   executor_.reset();
-  history_.clear();
+  history_size_ = 0;
   has_logits_ = false;
 }
 
@@ -99,7 +103,8 @@ Status Session::prefill(std::span<const TokenId> ids) {
     if (executor_.position() != before) reset();  // a kernel failure resets the executor
     return s;
   }
-  history_.insert(history_.end(), ids.begin(), ids.end());
+  std::copy(ids.begin(), ids.end(), tokens_.begin() + static_cast<std::ptrdiff_t>(history_size_));
+  history_size_ += ids.size();
   has_logits_ = true;
   return ok_status();
 }
@@ -123,7 +128,7 @@ Status Session::configure_sampler(const SamplerOptions& options) {
 
 Result<TokenId> Session::sample() {
   if (!has_logits_) return Error(ErrorCode::kFailedPrecondition, "sample: no logits (prefill first)");
-  return sampler_.sample(logits_, history_);
+  return sampler_.sample(logits_, history());
 }
 
 SamplerOptions Session::default_sampling() const {
@@ -200,9 +205,10 @@ Result<GenerationResult> Session::generate_continue(std::span<const TokenId> mor
 Status Session::save_snapshot(SessionSnapshot& snapshot) const {
   snapshot.state.resize(executor_.state_bytes());
   LINNET_TRY(executor_.save_state(snapshot.state));
-  snapshot.history = history_;
+  const std::span<const TokenId> ids = tokens_.first(history_size_);
+  snapshot.history.assign(ids.begin(), ids.end());
   if (has_logits_) {
-    snapshot.logits = logits_;
+    snapshot.logits.assign(logits_.begin(), logits_.end());
   } else {
     snapshot.logits.clear();
   }
@@ -215,7 +221,7 @@ Status Session::load_snapshot(const SessionSnapshot& snapshot) {
     reset();
     return Error(ErrorCode::kCorrupt, "load_snapshot: state position and history length differ");
   }
-  history_.assign(snapshot.history.begin(), snapshot.history.end());
+  set_history(snapshot.history);
   has_logits_ = snapshot.logits.size() == logits_.size();
   if (has_logits_) std::copy(snapshot.logits.begin(), snapshot.logits.end(), logits_.begin());
   return ok_status();
@@ -236,7 +242,7 @@ Status Session::score(std::span<const TokenId> ids, int decode_from, std::span<f
   for (std::size_t t = k; t < T; ++t) {
     LINNET_TRY(executor_.forward(ids.subspan(t, 1), LogitsMode::kLast, out.subspan(t * V, V)));
   }
-  history_.assign(ids.begin(), ids.end());
+  set_history(ids);
   std::copy_n(out.begin() + static_cast<std::ptrdiff_t>((T - 1) * V), V, logits_.begin());
   has_logits_ = true;
   return ok_status();

@@ -1,7 +1,8 @@
 // A session: one conversation's worth of state over a shared Model. It owns an executor
-// (its arena holds the caches and activations), a logits buffer [V], the token history
-// and the sampler, all sized at create(); prefill, decode and the generation loop then run
-// without allocating per token.
+// (its arena holds the caches, the activations, and the session's logits [V] and token
+// history [context]) and the sampler, all sized at create(); prefill, decode and the
+// generation loop then run without allocating per token. The heap beside the arena is
+// listed, with bounds, by session_memory.h.
 //
 //   auto model = LINNET_TRY(Model::open("m.linnet"));
 //   SessionOptions options;
@@ -97,7 +98,7 @@ class Session {
   const Executor& executor() const { return executor_; }
   int position() const { return executor_.position(); }
   int context_length() const { return executor_.context_length(); }
-  // Bytes allocated for the executor's arena, the logits and the history.
+  // Bytes of the executor's arena (caches, activations, scratch, the logits and the history).
   std::size_t memory_bytes() const;
 
   // The bundle's chat format, and a chat prompt as ids (thinking unset: the bundle's
@@ -143,14 +144,19 @@ class Session {
   Status score(std::span<const TokenId> ids, int decode_from, std::span<float> out);
 
  private:
-  Session(const Model& model, Executor executor, Sampler sampler, int context_length);
+  Session(const Model& model, Executor executor, Sampler sampler);
 
   const Model* model_;  // borrowed
   Executor executor_;
   Sampler sampler_;
   ChatFormat chat_format_;
-  std::vector<float> logits_;     // [V]
-  std::vector<TokenId> history_;  // capacity context_length: every token in the context
+  std::span<TokenId> history() { return tokens_.first(history_size_); }
+  void set_history(std::span<const TokenId> ids);  // ids.size() <= context_length
+
+  // Both in the executor's arena (its "session" region, Executor::session_logits/tokens).
+  std::span<float> logits_;     // [V]
+  std::span<TokenId> tokens_;   // [context_length]: the first history_size_ are the context's
+  std::size_t history_size_ = 0;
   bool has_logits_ = false;
   std::string piece_;             // reused text buffer for one token's characters
 };

@@ -1,7 +1,8 @@
 // Counts the heap allocations a piece of code makes, on any thread: every malloc, calloc,
 // realloc, aligned_alloc, posix_memalign, memalign and valloc, and so every operator new
 // (libstdc++'s allocates through malloc and aligned_alloc). The tests of the token path use it
-// to prove "allocates nothing" (runtime/model/executor_test, runtime/session/session_alloc_test).
+// to prove "allocates nothing" (runtime/model/executor_test, runtime/session/session_alloc_test)
+// and to bound what a request allocates (runtime/serve/session_backend_alloc_test).
 //
 // How: a normal build replaces those C functions for the whole test binary with ones that
 // count and then call glibc's own (__libc_malloc, ...); under AddressSanitizer, which owns
