@@ -4,10 +4,12 @@
 // must never leave a thread's entry function (std::terminate) or a C API call (undefined
 // behaviour in a C caller). Each such place is a boundary that turns whatever was thrown
 // into an Error, with one helper per kind of boundary:
-//   the C API:          capi_boundary() in runtime/capi/linnet_capi.cpp
+//   the C API:          capi_boundary() / capi_boundary_value() in runtime/capi/linnet_capi.cpp
 //   a serial request:   Server::handle_line / run_job_at_boundary (an `internal` reply)
-//   a thread's entry:   at_thread_entry() below (the server's worker, the store watcher)
+//   a thread's entry:   at_thread_entry() below (the server's worker, the store watcher);
+//                       Server::run() for its reader; main() of linnet and linnet-convert
 //   a thread-pool item: fatal (kernels/platform/thread_pool.h says why)
+//   converter threads:  parallel_rows (converter/lib/quantize.h) rethrows on the caller
 #pragma once
 
 #include <string_view>
