@@ -6,17 +6,22 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "kernels/qlinear/tiled_pack.h"
 
 #include "bundle/bundle.h"
+#include "converter/lib/quantize.h"
 #include "converter/lib/safetensors.h"
 #include "converter/lib/test_checkpoint.h"
 
@@ -404,6 +409,26 @@ TEST(ConvertRefuses, FullDisk) {
   EXPECT_EQ(report.error().code(), ErrorCode::kNoSpace);
   EXPECT_NE(report.error().message().find("m.linnet"), std::string::npos) << report.error().message();
   EXPECT_TRUE(std::filesystem::is_empty(out_dir));
+}
+
+// parallel_rows is a boundary for its threads: a range that throws on a worker thread
+// reaches the caller as that exception (without it: std::terminate), after every range
+// has run; the earliest range's exception wins.
+TEST(ParallelRows, AnExceptionOnAnyThreadReachesTheCallerAfterAllRangesRan) {
+  for (const std::int64_t failing : {std::int64_t{0}, std::int64_t{300}, std::int64_t{999}}) {
+    std::vector<std::atomic<int>> seen(1000);
+    try {
+      parallel_rows(1000, 4, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) seen[static_cast<std::size_t>(i)].fetch_add(1);
+        if (begin <= failing && failing < end) throw std::runtime_error("row " + std::to_string(failing));
+        if (begin <= 999 && 999 < end && failing != 999) throw std::runtime_error("last range");
+      });
+      ADD_FAILURE() << "nothing thrown";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), "row " + std::to_string(failing));
+    }
+    for (const auto& s : seen) ASSERT_EQ(s.load(), 1);
+  }
 }
 
 TEST(Quantize, ScalesArePositiveNormalForZeroAndTinyBlocks) {

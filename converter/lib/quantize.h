@@ -60,11 +60,15 @@ ErrorStats measure_error(std::span<const float> reference, std::span<const float
 
 // Splits [0, n) into `threads` contiguous ranges and runs fn(begin, end) on each, on
 // threads-1 extra std::threads plus the caller. fn must be safe to run concurrently.
+// Each thread is an exception boundary: what fn throws on any thread is caught there,
+// every thread is joined, and the first range's exception is rethrown on the caller
+// (as if the ranges had run one after another), never std::terminate.
 template <typename Fn>
 void parallel_rows(std::int64_t n, int threads, Fn&& fn);
 
 }  // namespace linnet::convert
 
+#include <exception>
 #include <thread>
 
 namespace linnet::convert {
@@ -76,14 +80,31 @@ void parallel_rows(std::int64_t n, int threads, Fn&& fn) {
     fn(std::int64_t{0}, n);
     return;
   }
+  std::vector<std::exception_ptr> thrown(static_cast<std::size_t>(t));  // by range
+  auto run = [&fn, &thrown](std::int64_t range, std::int64_t b, std::int64_t e) noexcept {
+    try {
+      fn(b, e);
+    } catch (...) {
+      thrown[static_cast<std::size_t>(range)] = std::current_exception();
+    }
+  };
   std::vector<std::thread> pool;
   const std::int64_t chunk = (n + t - 1) / t;
-  for (std::int64_t i = 1; i < t; ++i) {
-    const std::int64_t b = std::min(n, i * chunk), e = std::min(n, (i + 1) * chunk);
-    pool.emplace_back([&fn, b, e] { fn(b, e); });
+  std::exception_ptr start_failed;
+  try {
+    for (std::int64_t i = 1; i < t; ++i) {
+      const std::int64_t b = std::min(n, i * chunk), e = std::min(n, (i + 1) * chunk);
+      pool.emplace_back(run, i, b, e);
+    }
+  } catch (...) {  // a thread could not start: join the others, then report it
+    start_failed = std::current_exception();
   }
-  fn(std::int64_t{0}, std::min(n, chunk));
+  if (!start_failed) run(0, 0, std::min(n, chunk));
   for (auto& th : pool) th.join();
+  if (start_failed) std::rethrow_exception(start_failed);
+  for (const std::exception_ptr& e : thrown) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 }  // namespace linnet::convert

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "converter/tool/commands.h"
+#include "core/boundary.h"
 
 namespace linnet::convert::tool {
 namespace {
@@ -49,17 +50,25 @@ int run_help(Args args) {
 }  // namespace
 }  // namespace linnet::convert::tool
 
+// The main thread's boundary: an exception a command lets out (a bug) is reported like
+// any failure (exit 1) instead of std::terminate's abort.
 int main(int argc, char** argv) {
   using namespace linnet::convert::tool;
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    run_help({});
-    return 2;
+  try {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (args.empty()) {
+      run_help({});
+      return 2;
+    }
+    for (const Command& c : kCommands) {
+      if (c.name == args[0]) return c.run(Args(args).subspan(1));
+    }
+    if (args[0] == "-h" || args[0] == "--help") return run_help({});
+    // Not a command name: a checkpoint directory or an option, i.e. `convert`.
+    return run_convert(Args(args));
+  } catch (...) {
+    const linnet::Error error = linnet::current_exception_error("linnet-convert: internal error");
+    std::fprintf(stderr, "%s\n", error.message().c_str());
+    return 1;
   }
-  for (const Command& c : kCommands) {
-    if (c.name == args[0]) return c.run(Args(args).subspan(1));
-  }
-  if (args[0] == "-h" || args[0] == "--help") return run_help({});
-  // Not a command name: a checkpoint directory or an option, i.e. `convert`.
-  return run_convert(Args(args));
 }

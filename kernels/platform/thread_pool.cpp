@@ -1,8 +1,18 @@
 #include "kernels/platform/thread_pool.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
+#include "core/boundary.h"
+
 namespace linnet::kernels {
+
+void work_item_threw() noexcept {
+  const Error error = current_exception_error("thread pool work item");
+  std::fprintf(stderr, "linnet: fatal: %s\n", error.message().c_str());
+  std::abort();
+}
 
 Result<ThreadPool> ThreadPool::create(int threads) {
   if (threads < 1 || threads > kMaxThreads) {

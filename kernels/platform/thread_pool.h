@@ -5,6 +5,12 @@
 // parallel_for(n, fn) runs fn(i) for every i in [0, n) on the pool's threads (the calling
 // thread included) and returns when all are done. Work items must be independent; fn must
 // not throw. With one thread everything runs inline on the caller.
+//
+// A work item that throws anyway is a bug, and fatal (whatever the thread count): the
+// exception is written to stderr and the process aborts (work_item_threw). Not an error
+// value, because continuing is unsafe: the item's output is half written while the other
+// items ran on (pthreadpool cannot cancel), and on a pool thread the exception would
+// unwind through pthreadpool's C frames, which is undefined behaviour.
 #pragma once
 
 #include <pthreadpool.h>
@@ -17,6 +23,10 @@
 namespace linnet::kernels {
 
 inline constexpr int kMaxThreads = 256;
+
+// Writes "linnet: fatal: thread pool work item: <what>" to stderr and aborts. Call only
+// inside a catch block.
+[[noreturn]] void work_item_threw() noexcept;
 
 class ThreadPool {
  public:
@@ -36,12 +46,23 @@ class ThreadPool {
   void parallel_for(std::size_t n, Fn&& fn) const {
     if (n == 0) return;
     if (pool_ == nullptr || n == 1) {
-      for (std::size_t i = 0; i < n; ++i) fn(i);
+      try {
+        for (std::size_t i = 0; i < n; ++i) fn(i);
+      } catch (...) {
+        work_item_threw();
+      }
       return;
     }
     using F = std::remove_reference_t<Fn>;
     pthreadpool_parallelize_1d(
-        pool_.get(), [](void* ctx, std::size_t i) { (*static_cast<F*>(ctx))(i); },
+        pool_.get(),
+        [](void* ctx, std::size_t i) noexcept {
+          try {
+            (*static_cast<F*>(ctx))(i);
+          } catch (...) {
+            work_item_threw();
+          }
+        },
         const_cast<void*>(static_cast<const void*>(&fn)), n, kFlags);
   }
 
@@ -51,12 +72,23 @@ class ThreadPool {
   void parallel_for_with_thread(std::size_t n, Fn&& fn) const {
     if (n == 0) return;
     if (pool_ == nullptr || n == 1) {
-      for (std::size_t i = 0; i < n; ++i) fn(std::size_t{0}, i);
+      try {
+        for (std::size_t i = 0; i < n; ++i) fn(std::size_t{0}, i);
+      } catch (...) {
+        work_item_threw();
+      }
       return;
     }
     using F = std::remove_reference_t<Fn>;
     pthreadpool_parallelize_1d_with_thread(
-        pool_.get(), [](void* ctx, std::size_t thread, std::size_t i) { (*static_cast<F*>(ctx))(thread, i); },
+        pool_.get(),
+        [](void* ctx, std::size_t thread, std::size_t i) noexcept {
+          try {
+            (*static_cast<F*>(ctx))(thread, i);
+          } catch (...) {
+            work_item_threw();
+          }
+        },
         const_cast<void*>(static_cast<const void*>(&fn)), n, kFlags);
   }
 

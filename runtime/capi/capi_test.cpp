@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -205,6 +206,25 @@ TEST_F(CApi, ClassifyAgreesWithGreedyGeneration) {
   };
   ASSERT_EQ(linnet_session_generate(session_, prompt, nullptr, 8, sink, &answer, nullptr, &error_), LINNET_OK);
   EXPECT_EQ(answer, "TECH");
+}
+
+// The boundary on a real path: a C++ caller's piece callback that throws. The exception
+// does not cross the C interface; the call reports it, and the session serves on.
+TEST_F(CApi, AThrowingCallbackIsAnInternalErrorAndTheSessionServesOn) {
+  auto throwing = [](const char*, size_t, void*) -> int { throw std::runtime_error("callback failed"); };
+  EXPECT_EQ(linnet_session_generate(session_, "hello", nullptr, 4, throwing, nullptr, nullptr, &error_),
+            LINNET_INTERNAL);
+  EXPECT_STREQ(error_.message, "linnet_session_generate: callback failed");
+  linnet_session_reset(session_);
+  std::string answer;
+  auto sink = [](const char* piece, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(piece, n);
+    return 0;
+  };
+  linnet_generation_stats stats{};
+  ASSERT_EQ(linnet_session_generate(session_, "hello", nullptr, 4, sink, &answer, &stats, &error_), LINNET_OK)
+      << error_.message;
+  EXPECT_GT(stats.prompt_tokens, 0);
 }
 
 }  // namespace

@@ -1,18 +1,19 @@
 // The C API (runtime/include/linnet/linnet.h) over the C++ session layer. Every entry point
-// catches everything at the boundary: a C caller never sees a C++ exception, only a status
-// and a message.
+// is an exception boundary (core/boundary.h): its whole body runs inside capi_boundary()
+// (a status and a message) or capi_boundary_value() (the documented fallback), so a C
+// caller never sees a C++ exception. capi_boundary_test checks that each function the
+// header declares goes through one.
 #include "linnet/linnet.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "core/boundary.h"
 #include "kernels/platform/thread_pool.h"
 #include "session/classifier.h"
 #include "session/model.h"
@@ -27,6 +28,14 @@ struct linnet_session {
   std::unique_ptr<linnet::Session> session;
   linnet::Classifier classifier;
 };
+
+#ifdef LINNET_CAPI_BOUNDARY_HOOK
+// Test builds only (capi_boundary_test, which defines it): called inside every boundary
+// before the body, so the test can throw there.
+void linnet_capi_boundary_hook(const char* entry_point);
+#else
+inline void linnet_capi_boundary_hook(const char*) {}
+#endif
 
 namespace {
 
@@ -69,17 +78,37 @@ linnet_status ok(linnet_error* error) {
   return LINNET_OK;
 }
 
-// Runs `body` (returning linnet_status) with every exception turned into a status.
+// The boundary of every entry point that returns a linnet_status: runs body() (which
+// returns one); an exception becomes LINNET_INTERNAL (LINNET_OUT_OF_MEMORY for
+// std::bad_alloc) with the message "<entry point>: <what was thrown>".
 template <typename Body>
-linnet_status guarded(linnet_error* error, const char* what, Body&& body) {
+linnet_status capi_boundary(linnet_error* error, const char* entry_point, Body&& body) noexcept {
   try {
+    linnet_capi_boundary_hook(entry_point);
     return body();
-  } catch (const std::bad_alloc&) {
-    return fail(error, LINNET_OUT_OF_MEMORY, std::string(what) + ": out of memory");
-  } catch (const std::exception& e) {
-    return fail(error, LINNET_INTERNAL, std::string(what) + ": " + e.what());
   } catch (...) {
-    return fail(error, LINNET_INTERNAL, std::string(what) + ": unknown exception");
+    return fail(error, linnet::current_exception_error(entry_point));
+  }
+}
+
+// The boundary of the entry points without a linnet_error (a value, or nothing): an
+// exception makes them return `fallback` (linnet.h documents each one's).
+template <typename T, typename Body>
+T capi_boundary_value(const char* entry_point, T fallback, Body&& body) noexcept {
+  try {
+    linnet_capi_boundary_hook(entry_point);
+    return body();
+  } catch (...) {
+    return fallback;
+  }
+}
+
+template <typename Body>
+void capi_boundary_void(const char* entry_point, Body&& body) noexcept {
+  try {
+    linnet_capi_boundary_hook(entry_point);
+    body();
+  } catch (...) {
   }
 }
 
@@ -142,25 +171,28 @@ linnet::SamplerOptions to_sampler_options(const linnet_sampling& s) {
 extern "C" {
 
 const char* linnet_status_name(linnet_status status) {
-  switch (status) {
-    case LINNET_OK: return "ok";
-    default: break;
-  }
-  // error_code_name returns views of string literals (NUL-terminated).
-  return linnet::error_code_name(static_cast<ErrorCode>(status)).data();
+  return capi_boundary_value("linnet_status_name", "unknown", [&]() -> const char* {
+    if (status == LINNET_OK) return "ok";
+    // error_code_name returns views of string literals (NUL-terminated).
+    return linnet::error_code_name(static_cast<ErrorCode>(status)).data();
+  });
 }
 
-const char* linnet_version(void) { return "0.1.0"; }
+const char* linnet_version(void) {
+  return capi_boundary_value("linnet_version", "0.1.0", [] { return "0.1.0"; });
+}
 
 void linnet_model_options_init(linnet_model_options* options) {
-  if (options != nullptr) *options = linnet_model_options{};
+  capi_boundary_void("linnet_model_options_init", [&] {
+    if (options != nullptr) *options = linnet_model_options{};
+  });
 }
 
 linnet_status linnet_model_open(const char* path, const linnet_model_options* options, linnet_model** out_model,
                                 linnet_error* error) {
-  LINNET_CAPI_REQUIRE(path != nullptr && out_model != nullptr, "linnet_model_open: path and out_model are required");
-  *out_model = nullptr;
-  return guarded(error, "linnet_model_open", [&] {
+  return capi_boundary(error, "linnet_model_open", [&] {
+    LINNET_CAPI_REQUIRE(path != nullptr && out_model != nullptr, "linnet_model_open: path and out_model are required");
+    *out_model = nullptr;
     linnet::ModelOptions o;
     if (options != nullptr) {
       if (!is_flag(options->skip_verify)) {
@@ -176,11 +208,13 @@ linnet_status linnet_model_open(const char* path, const linnet_model_options* op
   });
 }
 
-void linnet_model_close(linnet_model* model) { delete model; }
+void linnet_model_close(linnet_model* model) {
+  capi_boundary_void("linnet_model_close", [&] { delete model; });
+}
 
 linnet_status linnet_model_get_info(const linnet_model* model, linnet_model_info* info, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(model != nullptr && info != nullptr, "linnet_model_get_info: model and info are required");
-  return guarded(error, "linnet_model_get_info", [&] {
+  return capi_boundary(error, "linnet_model_get_info", [&] {
+    LINNET_CAPI_REQUIRE(model != nullptr && info != nullptr, "linnet_model_get_info: model and info are required");
     const linnet::Model& m = *model->model;
     const linnet::HyperParams& hp = m.hyper_params();
     *info = linnet_model_info{};
@@ -201,10 +235,10 @@ linnet_status linnet_model_get_info(const linnet_model* model, linnet_model_info
 
 linnet_status linnet_tokenize(const linnet_model* model, const char* text, size_t text_len, linnet_token* ids,
                               size_t capacity, size_t* count, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(model != nullptr && (text != nullptr || text_len == 0) && count != nullptr &&
-                          (ids != nullptr || capacity == 0),
-                      "linnet_tokenize: model, text, count (and ids when capacity > 0) are required");
-  return guarded(error, "linnet_tokenize", [&] {
+  return capi_boundary(error, "linnet_tokenize", [&] {
+    LINNET_CAPI_REQUIRE(model != nullptr && (text != nullptr || text_len == 0) && count != nullptr &&
+                            (ids != nullptr || capacity == 0),
+                        "linnet_tokenize: model, text, count (and ids when capacity > 0) are required");
     auto encoded = model->model->tokenizer().encode(std::string_view(text, text_len));
     if (!encoded.ok()) return fail(error, encoded.error());
     *count = encoded->size();
@@ -220,9 +254,9 @@ linnet_status linnet_tokenize(const linnet_model* model, const char* text, size_
 
 linnet_status linnet_detokenize(const linnet_model* model, const linnet_token* ids, size_t count, char* text,
                                 size_t capacity, size_t* length, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(model != nullptr && (ids != nullptr || count == 0) && (text != nullptr || capacity == 0),
-                      "linnet_detokenize: model and ids are required");
-  return guarded(error, "linnet_detokenize", [&] {
+  return capi_boundary(error, "linnet_detokenize", [&] {
+    LINNET_CAPI_REQUIRE(model != nullptr && (ids != nullptr || count == 0) && (text != nullptr || capacity == 0),
+                        "linnet_detokenize: model and ids are required");
     auto decoded = model->model->tokenizer().decode(std::span<const linnet_token>(ids, count));
     if (!decoded.ok()) return fail(error, decoded.error());
     return copy_out(*decoded, text, capacity, length, error, "linnet_detokenize");
@@ -231,11 +265,11 @@ linnet_status linnet_detokenize(const linnet_model* model, const linnet_token* i
 
 linnet_status linnet_format_chat(const linnet_model* model, const char* system, const char* user, int thinking,
                                  char* text, size_t capacity, size_t* length, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(model != nullptr && user != nullptr, "linnet_format_chat: model and user are required");
-  if (thinking < -1 || thinking > 1) {
-    return invalid(error, "linnet_format_chat: thinking " + std::to_string(thinking) + " must be -1, 0 or 1");
-  }
-  return guarded(error, "linnet_format_chat", [&] {
+  return capi_boundary(error, "linnet_format_chat", [&] {
+    LINNET_CAPI_REQUIRE(model != nullptr && user != nullptr, "linnet_format_chat: model and user are required");
+    if (thinking < -1 || thinking > 1) {
+      return invalid(error, "linnet_format_chat: thinking " + std::to_string(thinking) + " must be -1, 0 or 1");
+    }
     const linnet::ChatTemplateStrings& t = model->model->bundle().chat_template();
     linnet::ChatFormat format;
     if (!t.im_start.empty()) format.im_start = t.im_start;
@@ -254,15 +288,17 @@ linnet_status linnet_format_chat(const linnet_model* model, const char* system, 
 }
 
 void linnet_session_options_init(linnet_session_options* options) {
-  if (options != nullptr) *options = linnet_session_options{};
+  capi_boundary_void("linnet_session_options_init", [&] {
+    if (options != nullptr) *options = linnet_session_options{};
+  });
 }
 
 linnet_status linnet_session_create(const linnet_model* model, const linnet_session_options* options,
                                     linnet_session** out_session, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(model != nullptr && out_session != nullptr,
-                      "linnet_session_create: model and out_session are required");
-  *out_session = nullptr;
-  return guarded(error, "linnet_session_create", [&] {
+  return capi_boundary(error, "linnet_session_create", [&] {
+    LINNET_CAPI_REQUIRE(model != nullptr && out_session != nullptr,
+                        "linnet_session_create: model and out_session are required");
+    *out_session = nullptr;
     linnet_session_options o{};
     if (options != nullptr) o = *options;
     const std::string what = "linnet_session_create: ";
@@ -306,33 +342,40 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
   });
 }
 
-void linnet_session_destroy(linnet_session* session) { delete session; }
+void linnet_session_destroy(linnet_session* session) {
+  capi_boundary_void("linnet_session_destroy", [&] { delete session; });
+}
 
 void linnet_session_reset(linnet_session* session) {
-  if (session != nullptr) session->session->reset();
+  capi_boundary_void("linnet_session_reset", [&] {
+    if (session != nullptr) session->session->reset();
+  });
 }
 
 int32_t linnet_session_position(const linnet_session* session) {
-  return session != nullptr ? session->session->position() : 0;
+  return capi_boundary_value("linnet_session_position", std::int32_t{0},
+                             [&] { return session != nullptr ? session->session->position() : 0; });
 }
 
 size_t linnet_session_memory_bytes(const linnet_session* session) {
-  return session != nullptr ? session->session->memory_bytes() : 0;
+  return capi_boundary_value("linnet_session_memory_bytes", std::size_t{0}, [&] {
+    return session != nullptr ? session->session->memory_bytes() : std::size_t{0};
+  });
 }
 
 linnet_status linnet_session_prefill(linnet_session* session, const linnet_token* ids, size_t count,
                                      linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && ids != nullptr && count > 0,
-                      "linnet_session_prefill: session and at least one id are required");
-  return guarded(error, "linnet_session_prefill", [&] {
+  return capi_boundary(error, "linnet_session_prefill", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && ids != nullptr && count > 0,
+                        "linnet_session_prefill: session and at least one id are required");
     linnet::Status s = session->session->prefill(std::span<const linnet_token>(ids, count));
     return s.ok() ? ok(error) : fail(error, s.error());
   });
 }
 
 linnet_status linnet_session_decode(linnet_session* session, linnet_token token, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr, "linnet_session_decode: session is required");
-  return guarded(error, "linnet_session_decode", [&] {
+  return capi_boundary(error, "linnet_session_decode", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr, "linnet_session_decode: session is required");
     linnet::Status s = session->session->decode(token);
     return s.ok() ? ok(error) : fail(error, s.error());
   });
@@ -340,45 +383,49 @@ linnet_status linnet_session_decode(linnet_session* session, linnet_token token,
 
 linnet_status linnet_session_logits(const linnet_session* session, const float** logits, size_t* vocab_size,
                                     linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && logits != nullptr && vocab_size != nullptr,
-                      "linnet_session_logits: session, logits and vocab_size are required");
-  const std::span<const float> l = session->session->logits();
-  if (l.empty()) return fail(error, LINNET_FAILED_PRECONDITION, "linnet_session_logits: no logits (prefill first)");
-  *logits = l.data();
-  *vocab_size = l.size();
-  return ok(error);
+  return capi_boundary(error, "linnet_session_logits", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && logits != nullptr && vocab_size != nullptr,
+                        "linnet_session_logits: session, logits and vocab_size are required");
+    const std::span<const float> l = session->session->logits();
+    if (l.empty()) return fail(error, LINNET_FAILED_PRECONDITION, "linnet_session_logits: no logits (prefill first)");
+    *logits = l.data();
+    *vocab_size = l.size();
+    return ok(error);
+  });
 }
 
 void linnet_sampling_init(const linnet_model* model, linnet_sampling* sampling) {
-  if (sampling == nullptr) return;
-  *sampling = linnet_sampling{};
-  sampling->top_p = 1.0f;
-  sampling->repetition_penalty = 1.0f;
-  if (model == nullptr) return;
-  const linnet::GenerationDefaults& d = model->model->bundle().generation_defaults();
-  sampling->temperature = d.temperature;
-  sampling->top_k = d.top_k;
-  sampling->top_p = d.top_p;
-  sampling->min_p = d.min_p;
-  sampling->repetition_penalty = d.repetition_penalty;
+  capi_boundary_void("linnet_sampling_init", [&] {
+    if (sampling == nullptr) return;
+    *sampling = linnet_sampling{};
+    sampling->top_p = 1.0f;
+    sampling->repetition_penalty = 1.0f;
+    if (model == nullptr) return;
+    const linnet::GenerationDefaults& d = model->model->bundle().generation_defaults();
+    sampling->temperature = d.temperature;
+    sampling->top_k = d.top_k;
+    sampling->top_p = d.top_p;
+    sampling->min_p = d.min_p;
+    sampling->repetition_penalty = d.repetition_penalty;
+  });
 }
 
 linnet_status linnet_session_set_sampling(linnet_session* session, const linnet_sampling* sampling,
                                           linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && sampling != nullptr,
-                      "linnet_session_set_sampling: session and sampling are required");
-  if (const linnet_status s = check_sampling(*sampling, "linnet_session_set_sampling", error); s != LINNET_OK) {
-    return s;
-  }
-  return guarded(error, "linnet_session_set_sampling", [&] {
+  return capi_boundary(error, "linnet_session_set_sampling", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && sampling != nullptr,
+                        "linnet_session_set_sampling: session and sampling are required");
+    if (const linnet_status s = check_sampling(*sampling, "linnet_session_set_sampling", error); s != LINNET_OK) {
+      return s;
+    }
     linnet::Status s = session->session->configure_sampler(to_sampler_options(*sampling));
     return s.ok() ? ok(error) : fail(error, s.error());
   });
 }
 
 linnet_status linnet_session_sample(linnet_session* session, linnet_token* token, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && token != nullptr, "linnet_session_sample: session and token are required");
-  return guarded(error, "linnet_session_sample", [&] {
+  return capi_boundary(error, "linnet_session_sample", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && token != nullptr, "linnet_session_sample: session and token are required");
     auto t = session->session->sample();
     if (!t.ok()) return fail(error, t.error());
     *token = *t;
@@ -387,21 +434,22 @@ linnet_status linnet_session_sample(linnet_session* session, linnet_token* token
 }
 
 int linnet_is_stop_token(const linnet_model* model, linnet_token token) {
-  return model != nullptr && model->model->is_stop_token(token) ? 1 : 0;
+  return capi_boundary_value("linnet_is_stop_token", 0,
+                             [&] { return model != nullptr && model->model->is_stop_token(token) ? 1 : 0; });
 }
 
 linnet_status linnet_session_generate(linnet_session* session, const char* prompt, const linnet_sampling* sampling,
                                       int32_t max_tokens, linnet_piece_callback on_piece, void* user_data,
                                       linnet_generation_stats* stats, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && prompt != nullptr, "linnet_session_generate: session and prompt are required");
-  if (max_tokens < 0) {
-    return invalid(error, "linnet_session_generate: max_tokens " + std::to_string(max_tokens) +
-                              " must be >= 0 (0: until the context is full)");
-  }
-  if (sampling != nullptr) {
-    if (const linnet_status s = check_sampling(*sampling, "linnet_session_generate", error); s != LINNET_OK) return s;
-  }
-  return guarded(error, "linnet_session_generate", [&] {
+  return capi_boundary(error, "linnet_session_generate", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && prompt != nullptr, "linnet_session_generate: session and prompt are required");
+    if (max_tokens < 0) {
+      return invalid(error, "linnet_session_generate: max_tokens " + std::to_string(max_tokens) +
+                                " must be >= 0 (0: until the context is full)");
+    }
+    if (sampling != nullptr) {
+      if (const linnet_status s = check_sampling(*sampling, "linnet_session_generate", error); s != LINNET_OK) return s;
+    }
     auto ids = session->model->model->tokenizer().encode(prompt);
     if (!ids.ok()) return fail(error, ids.error());
     if (ids->empty()) return fail(error, LINNET_INVALID_ARGUMENT, "linnet_session_generate: the prompt has no tokens");
@@ -436,10 +484,10 @@ linnet_status linnet_session_generate(linnet_session* session, const char* promp
 linnet_status linnet_session_classify(linnet_session* session, const char* system, const char* message,
                                       const char* const* labels, size_t label_count, double* probabilities,
                                       linnet_classification* result, linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && message != nullptr && labels != nullptr && label_count > 0 &&
-                          probabilities != nullptr,
-                      "linnet_session_classify: session, message, labels and probabilities are required");
-  return guarded(error, "linnet_session_classify", [&] {
+  return capi_boundary(error, "linnet_session_classify", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && message != nullptr && labels != nullptr && label_count > 0 &&
+                            probabilities != nullptr,
+                        "linnet_session_classify: session, message, labels and probabilities are required");
     std::vector<std::string> label_strings;
     for (std::size_t i = 0; i < label_count; ++i) {
       if (labels[i] == nullptr) return fail(error, LINNET_INVALID_ARGUMENT, "linnet_session_classify: a label is NULL");
@@ -467,8 +515,8 @@ linnet_status linnet_session_classify(linnet_session* session, const char* syste
 
 linnet_status linnet_session_save_prefix(linnet_session* session, const char* system, const char* path,
                                          linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && path != nullptr, "linnet_session_save_prefix: session and path are required");
-  return guarded(error, "linnet_session_save_prefix", [&] {
+  return capi_boundary(error, "linnet_session_save_prefix", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && path != nullptr, "linnet_session_save_prefix: session and path are required");
     linnet::Status s = session->classifier.save_prefix(*session->session, system != nullptr ? system : "", path);
     return s.ok() ? ok(error) : fail(error, s.error());
   });
@@ -476,8 +524,8 @@ linnet_status linnet_session_save_prefix(linnet_session* session, const char* sy
 
 linnet_status linnet_session_load_prefix(linnet_session* session, const char* system, const char* path,
                                          linnet_error* error) {
-  LINNET_CAPI_REQUIRE(session != nullptr && path != nullptr, "linnet_session_load_prefix: session and path are required");
-  return guarded(error, "linnet_session_load_prefix", [&] {
+  return capi_boundary(error, "linnet_session_load_prefix", [&] {
+    LINNET_CAPI_REQUIRE(session != nullptr && path != nullptr, "linnet_session_load_prefix: session and path are required");
     linnet::Status s = session->classifier.load_prefix(*session->session, system != nullptr ? system : "", path);
     return s.ok() ? ok(error) : fail(error, s.error());
   });

@@ -33,6 +33,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
+#include "core/boundary.h"
 #include "ota/bundle_trial.h"
 #include "ota/ota_agent.h"
 #include "ota/session_self_test.h"
@@ -347,7 +348,16 @@ int run_serve(Args args) {
   if (quit_fd < 0) return fail(std::string("eventfd: ") + std::strerror(errno));
   const StopFd quit_owner{quit_fd};
   serve::Server& running = **server;
-  std::thread watcher([&] { watch_store(inotify_fd, hup_fd, quit_fd, running); });
+  // The watcher's boundary: an exception ends the watch like a failed poll does (logged;
+  // the server serves on, without noticing store changes).
+  std::thread watcher([&] {
+    at_thread_entry(
+        "store watch", [&] { watch_store(inotify_fd, hup_fd, quit_fd, running); },
+        [](const Error& error) noexcept {
+          log_line(error.message());
+          log_line("the store is no longer watched");
+        });
+  });
   Status ran = (*server)->run();
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t n = ::write(quit_fd, &one, sizeof one);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "core/boundary.h"
 
 namespace linnet::cli {
 
@@ -63,14 +64,22 @@ std::span<const Command> commands() { return kCommands; }
 
 }  // namespace linnet::cli
 
+// The main thread's boundary: an exception a command lets out (a bug) is reported like
+// any failure (exit 1) instead of std::terminate's abort.
 int main(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) return linnet::cli::commands()[0].run({});
-  if (args[0] == "--help" || args[0] == "-h") return linnet::cli::commands()[0].run({});
-  for (const auto& c : linnet::cli::commands()) {
-    if (c.name == args[0]) return c.run(linnet::cli::Args(args).subspan(1));
+  try {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (args.empty()) return linnet::cli::commands()[0].run({});
+    if (args[0] == "--help" || args[0] == "-h") return linnet::cli::commands()[0].run({});
+    for (const auto& c : linnet::cli::commands()) {
+      if (c.name == args[0]) return c.run(linnet::cli::Args(args).subspan(1));
+    }
+    std::fprintf(stderr, "linnet: unknown command '%.*s' (try 'linnet help')\n",
+                 static_cast<int>(args[0].size()), args[0].data());
+    return 2;
+  } catch (...) {
+    const linnet::Error error = linnet::current_exception_error("linnet: internal error");
+    std::fprintf(stderr, "%s\n", error.message().c_str());
+    return 1;
   }
-  std::fprintf(stderr, "linnet: unknown command '%.*s' (try 'linnet help')\n",
-               static_cast<int>(args[0].size()), args[0].data());
-  return 2;
 }

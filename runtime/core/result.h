@@ -2,6 +2,10 @@
 // carrying an ErrorCode and a message that names what failed, e.g.
 //   "tensor layers.3.self_attn.q_proj: data ends beyond the file".
 // No exceptions cross the runtime; a hostile input never aborts the process.
+// value() (and * and ->) on an error is a bug in the caller (check ok() first, or use
+// LINNET_TRY): it throws std::bad_variant_access, which the exception boundaries
+// (core/boundary.h) turn into a kInternal error at a C API call, a serial request or a
+// thread's entry, so it never escapes.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#include <variant>
 
+#include "core/boundary.h"
 #include "linnet/boards_generated.h"
 #include "serve/process_memory.h"
 #include "serve/utf8_joiner.h"
@@ -21,6 +24,35 @@ namespace linnet::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A visitor from lambdas, one per Command alternative (no catch-all: a command without a
+// handler does not compile).
+template <typename... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+
+template <typename T, typename... Ts>
+concept OneOf = (std::is_same_v<T, Ts> || ...);
+
+// Where each command is answered: the reader thread answers the quick ones itself; the
+// worker runs the queued ones (docs/serial-protocol.md). Server::dispatch and
+// Server::run_job each visit every alternative.
+template <typename C>
+concept QueuedCommand = OneOf<C, ClassifyCommand, GenerateCommand, OtaCommitCommand>;
+template <typename C>
+concept AnsweredOnReader = OneOf<C, InfoCommand, PingCommand, StatusCommand, CancelCommand, OtaBeginCommand,
+                                 OtaChunkCommand, OtaStatusCommand, OtaAbortCommand>;
+
+template <typename Variant, typename Check>
+constexpr bool every_alternative(Check check) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (check.template operator()<std::variant_alternative_t<I, Variant>>() && ...);
+  }(std::make_index_sequence<std::variant_size_v<Variant>>{});
+}
+static_assert(every_alternative<Command>([]<typename C>() { return QueuedCommand<C> != AnsweredOnReader<C>; }),
+              "every command is either queued or answered on the reader thread: place a new one in exactly one "
+              "list, then give it a handler in Server::dispatch (and in run_job if queued)");
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -184,10 +216,32 @@ Status Server::run() {
   link_ = std::move(link).value();
   writer_.attach(link_->write_fd());
   if (options_.on_link_open) options_.on_link_open(link_->name());
-  worker_ = std::thread([this] { worker_loop(); });
-  read_loop();
-  if (input_ended_ && !stopping_.load()) drain_then_stop();
-  shutdown();
+  worker_ = std::thread([this] { worker_entry(); });
+  std::optional<Error> reader_failure;
+  // The reader's boundary (run() is its entry): an exception outside a request stops the
+  // server cleanly; requests have their own boundary (handle_line).
+  try {
+    read_loop();
+    if (input_ended_ && !stopping_.load()) drain_then_stop();
+  } catch (...) {
+    reader_failure = current_exception_error("serial server: reader thread");
+    note("fatal: " + reader_failure->message() + "; stopping");
+  }
+  try {
+    shutdown();
+  } catch (...) {
+    if (!reader_failure) reader_failure = current_exception_error("serial server: shutdown");
+    stopping_.store(true);
+    {
+      std::lock_guard lock(mutex_);
+      worker_exit_ = true;
+    }
+    work_cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+  if (reader_failure) return std::move(*reader_failure);
+  std::lock_guard lock(mutex_);
+  if (worker_failure_) return *worker_failure_;
   return ok_status();
 }
 
@@ -362,7 +416,16 @@ void Server::handle_line(std::string_view line) {
     ++counters_.discarded_lines;
     return;
   }
-  handle_request(std::move(std::get<Request>(parsed)));
+  Request& request = std::get<Request>(parsed);
+  const RequestId id = request.id;
+  const std::string_view cmd = command_name(request.command);
+  try {
+    handle_request(std::move(request));
+  } catch (...) {
+    const Error error = current_exception_error(std::string(cmd));
+    note("internal error answering request " + id.to_string() + ": " + error.message());
+    send_error(id, ProtocolError::kInternal, error.message());
+  }
 }
 
 void Server::handle_request(Request request) {
@@ -380,35 +443,81 @@ void Server::handle_request(Request request) {
       return;
     }
   }
-  Command& command = request.command;
-  if (std::holds_alternative<InfoCommand>(command)) {
-    send(ok_line(id, info_json()));
-  } else if (std::holds_alternative<PingCommand>(command)) {
-    send(ok_line(id, ResponseJson::object()));
-  } else if (std::holds_alternative<StatusCommand>(command)) {
-    send(ok_line(id, status_json()));
-  } else if (const auto* cancel = std::get_if<CancelCommand>(&command)) {
-    handle_cancel(id, *cancel);
-  } else if (std::holds_alternative<ClassifyCommand>(command) ||
-             std::holds_alternative<GenerateCommand>(command)) {
-    enqueue(std::move(request));
-  } else if (ota_ == nullptr) {
-    send_error(id, ProtocolError::kUnsupported, "this server has no OTA agent");
-  } else if (std::holds_alternative<OtaCommitCommand>(command)) {
-    enqueue(std::move(request));
-  } else {
-    handle_ota(id, command);
-  }
+  dispatch(request);
 }
 
-void Server::enqueue(Request request) {
+Server::Answered Server::dispatch(Request& request) {
+  const RequestId& id = request.id;
+  return std::visit(
+      Overloaded{
+          [&](const InfoCommand&) { return answer(ok_line(id, info_json())); },
+          [&](const PingCommand&) { return answer(ok_line(id, ResponseJson::object())); },
+          [&](const StatusCommand&) { return answer(ok_line(id, status_json())); },
+          [&](const CancelCommand& c) { return handle_cancel(id, c); },
+          [&](const ClassifyCommand&) { return enqueue(std::move(request)); },
+          [&](const GenerateCommand&) { return enqueue(std::move(request)); },
+          [&](const OtaCommitCommand&) {
+            if (ota_ == nullptr) return answer_error(id, ProtocolError::kUnsupported, "this server has no OTA agent");
+            return enqueue(std::move(request));
+          },
+          [&](const OtaStatusCommand&) {
+            if (ota_ == nullptr) return answer_error(id, ProtocolError::kUnsupported, "this server has no OTA agent");
+            return answer(ok_line(id, ota_status_json(ota_->status())));
+          },
+          [&](const OtaBeginCommand& c) {
+            return ota_step(id, [&](OtaPort& ota) {
+              auto r = ota.begin(c.head);
+              if (!r.ok()) return answer_error(id, ProtocolError::kOta, r.error().message());
+              std::size_t max_chunk = parse_limits_.max_ota_chunk_bytes;
+              if (r->max_chunk_bytes > 0) max_chunk = std::min<std::size_t>(max_chunk, r->max_chunk_bytes);
+              return answer(ok_line(id, {{"total_bytes", r->total_bytes},
+                                         {"resume_offset", r->resume_offset},
+                                         {"max_chunk_bytes", max_chunk}}));
+            });
+          },
+          [&](const OtaChunkCommand& c) {
+            return ota_step(id, [&](OtaPort& ota) {
+              auto r = ota.chunk(c.offset, c.data);
+              if (!r.ok()) return answer_error(id, ProtocolError::kOta, r.error().message());
+              return answer(ok_line(id, {{"received_bytes", *r}}));
+            });
+          },
+          [&](const OtaAbortCommand&) {
+            return ota_step(id, [&](OtaPort& ota) {
+              auto r = ota.abort();
+              if (!r.ok()) return answer_error(id, ProtocolError::kOta, r.error().message());
+              return answer(ok_line(id, ResponseJson::object()));
+            });
+          },
+      },
+      request.command);
+}
+
+template <typename Step>
+Server::Answered Server::ota_step(const RequestId& id, Step&& step) {
+  if (ota_ == nullptr) return answer_error(id, ProtocolError::kUnsupported, "this server has no OTA agent");
+  if (commit_running_.load()) return answer_error(id, ProtocolError::kBusy, "an OTA commit is running");
+  return step(*ota_);
+}
+
+Server::Answered Server::answer(std::string_view line) {
+  send(line);
+  return {};
+}
+
+Server::Answered Server::answer_error(const RequestId& id, ProtocolError code, std::string_view message) {
+  send_error(id, code, message);
+  return {};
+}
+
+Server::Answered Server::enqueue(Request request) {
   std::lock_guard lock(mutex_);
   if (queue_.size() >= options_.max_queue) {
     ++counters_.errors;
     writer_.write_line(error_line(request.id, ProtocolError::kBusy,
                                   "the queue is full (" + std::to_string(queue_.size()) +
                                       " requests waiting); retry later"));
-    return;
+    return {};
   }
   const std::size_t ahead = queue_.size() + (running_ ? 1 : 0);
   // Written under mutex_, so the worker cannot start the request (and stream its
@@ -416,9 +525,10 @@ void Server::enqueue(Request request) {
   if (ahead > 0) writer_.write_line(event_line(request.id, "queued", {{"ahead", ahead}}));
   queue_.push_back(Job{std::move(request), std::make_shared<CancelToken>()});
   work_cv_.notify_one();
+  return {};  // the worker sends the final line
 }
 
-void Server::handle_cancel(const RequestId& id, const CancelCommand& command) {
+Server::Answered Server::handle_cancel(const RequestId& id, const CancelCommand& command) {
   std::optional<Job> removed;
   RequestId target;
   std::string_view state;
@@ -434,7 +544,7 @@ void Server::handle_cancel(const RequestId& id, const CancelCommand& command) {
       // worker cannot write the cancelled final line ahead of it (the documented order).
       send(ok_line(id, {{"target", target.to_json()}, {"state", "running"}}));
       running_->cancel->cancel();
-      return;
+      return {};
     } else if (!target.empty()) {
       auto it = std::find_if(queue_.begin(), queue_.end(),
                              [&](const Job& j) { return j.request.id == target; });
@@ -446,53 +556,14 @@ void Server::handle_cancel(const RequestId& id, const CancelCommand& command) {
     }
   }
   if (state.empty()) {
-    send_error(id, ProtocolError::kNotFound,
-               command.target ? "no queued or running request has id " + target.to_string()
-                              : std::string("nothing is running"));
-    return;
+    return answer_error(id, ProtocolError::kNotFound,
+                        command.target ? "no queued or running request has id " + target.to_string()
+                                       : std::string("nothing is running"));
   }
   if (removed) {
     send_error(target, ProtocolError::kCancelled, "cancelled by request " + id.to_string());
   }
-  send(ok_line(id, {{"target", target.to_json()}, {"state", state}}));
-}
-
-void Server::handle_ota(const RequestId& id, const Command& command) {
-  if (const auto* s = std::get_if<OtaStatusCommand>(&command)) {
-    (void)s;
-    send(ok_line(id, ota_status_json(ota_->status())));
-    return;
-  }
-  if (commit_running_.load()) {
-    send_error(id, ProtocolError::kBusy, "an OTA commit is running");
-    return;
-  }
-  if (const auto* begin = std::get_if<OtaBeginCommand>(&command)) {
-    auto r = ota_->begin(begin->head);
-    if (!r.ok()) {
-      send_error(id, ProtocolError::kOta, r.error().message());
-      return;
-    }
-    std::size_t max_chunk = parse_limits_.max_ota_chunk_bytes;
-    if (r->max_chunk_bytes > 0) max_chunk = std::min<std::size_t>(max_chunk, r->max_chunk_bytes);
-    send(ok_line(id, {{"total_bytes", r->total_bytes},
-                      {"resume_offset", r->resume_offset},
-                      {"max_chunk_bytes", max_chunk}}));
-  } else if (const auto* chunk = std::get_if<OtaChunkCommand>(&command)) {
-    auto r = ota_->chunk(chunk->offset, chunk->data);
-    if (!r.ok()) {
-      send_error(id, ProtocolError::kOta, r.error().message());
-      return;
-    }
-    send(ok_line(id, {{"received_bytes", *r}}));
-  } else if (std::holds_alternative<OtaAbortCommand>(command)) {
-    auto r = ota_->abort();
-    if (!r.ok()) {
-      send_error(id, ProtocolError::kOta, r.error().message());
-      return;
-    }
-    send(ok_line(id, ResponseJson::object()));
-  }
+  return answer(ok_line(id, {{"target", target.to_json()}, {"state", state}}));
 }
 
 ResponseJson Server::info_json() const {
@@ -570,6 +641,22 @@ ResponseJson Server::status_json() const {
 // ---------------------------------------------------------------------------------
 // Worker thread
 
+void Server::worker_entry() {
+  at_thread_entry(
+      "serial server: worker thread", [this] { worker_loop(); },
+      [this](const Error& error) noexcept {
+        try {
+          note("fatal: " + error.message() + "; stopping");
+          std::lock_guard lock(mutex_);
+          worker_failure_ = error;
+          running_.reset();
+        } catch (...) {  // only the stop below matters now
+        }
+        idle_cv_.notify_all();
+        stop();
+      });
+}
+
 void Server::worker_loop() {
   for (;;) {
     Job job;
@@ -588,7 +675,7 @@ void Server::worker_loop() {
       running_ = Running{job.request.id, command_name(job.request.command), Clock::now(), job.cancel};
       running_tokens_.store(0);
     }
-    const std::string final_line = run_job(job);
+    const std::string final_line = run_job_at_boundary(job);
     // Idle before the final line goes out: a client that sends its next request as soon
     // as it reads this line must find nothing running (no "queued" event, no id in use).
     {
@@ -600,16 +687,29 @@ void Server::worker_loop() {
   }
 }
 
+std::string Server::run_job_at_boundary(Job& job) {
+  try {
+    return run_job(job);
+  } catch (...) {
+    commit_running_.store(false);
+    const Error error = current_exception_error(command_name(job.request.command));
+    note("internal error running request " + job.request.id.to_string() + ": " + error.message());
+    return counted_error(job.request.id, ProtocolError::kInternal, error.message());
+  }
+}
+
 std::string Server::run_job(Job& job) {
   const RequestId& id = job.request.id;
-  if (const auto* g = std::get_if<GenerateCommand>(&job.request.command)) {
-    return run_generate(id, *g, *job.cancel);
-  }
-  if (const auto* c = std::get_if<ClassifyCommand>(&job.request.command)) {
-    return run_classify(id, *c, *job.cancel);
-  }
-  if (std::holds_alternative<OtaCommitCommand>(job.request.command)) return run_ota_commit(id);
-  return counted_error(id, ProtocolError::kInternal, "not a queued command");
+  return std::visit(
+      Overloaded{
+          [&](const GenerateCommand& g) { return run_generate(id, g, *job.cancel); },
+          [&](const ClassifyCommand& c) { return run_classify(id, c, *job.cancel); },
+          [&](const OtaCommitCommand&) { return run_ota_commit(id); },
+          [&]<AnsweredOnReader C>(const C&) {
+            return counted_error(id, ProtocolError::kInternal, "not a queued command");
+          },
+      },
+      job.request.command);
 }
 
 std::string Server::run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel) {

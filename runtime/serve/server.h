@@ -7,6 +7,10 @@
 //     ota_commit) in a bounded queue. Because it never waits for the model, cancel and
 //     status are answered during a generation.
 //   worker: runs queued requests one at a time against the Backend, streaming tokens.
+// Each command is a Command alternative (request.h); the reader dispatches it with a visit
+// that has one handler per alternative, each returning proof that it answered (Answered),
+// and the worker visits the queued ones the same way: a new command does not compile
+// until both know it.
 // All output goes through one LineWriter, so lines never interleave, and a client that
 // stops reading cannot wedge either thread (writes time out, the generation is
 // cancelled).
@@ -83,7 +87,9 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Serves until stop(), the stop_fd, or (without reopen_link) the end of input.
-  // Fails only if the link cannot be opened at the start.
+  // Fails if the link cannot be opened at the start, or (kInternal) when an exception
+  // outside a request ended the worker or the reader (both stop the server cleanly: the
+  // queued requests get `shutting_down`). No exception escapes it.
   Status run();
 
   // Thread-safe; run() returns soon after (the running request is cancelled).
@@ -108,26 +114,48 @@ class Server {
     std::shared_ptr<CancelToken> cancel;
   };
 
+  // What a reader-thread handler returns: proof that the request got its final line, or
+  // was queued (then the worker owes it one). Only answer(), answer_error(), enqueue() and
+  // the handlers built on them make one, so a handler that does not answer does not
+  // compile (dispatch(): one handler per Command alternative, through std::visit).
+  class Answered {
+    friend class Server;
+    Answered() = default;
+  };
+
   Server(Backend& backend, OtaPort* ota, LinkOpener open_link, ServerOptions options, int wake_fd);
 
   // Reader thread.
   void read_loop();
   bool reopen();
   void link_lost(std::string_view why);
+  // The request boundary on the reader thread: an exception while answering a request
+  // becomes an `internal` error for it, and the server keeps serving.
   void handle_line(std::string_view line);
   void handle_request(Request request);
-  void handle_cancel(const RequestId& id, const CancelCommand& command);
-  void handle_ota(const RequestId& id, const Command& command);
-  void enqueue(Request request);
+  Answered dispatch(Request& request);
+  Answered handle_cancel(const RequestId& id, const CancelCommand& command);
+  // An OTA transfer step: refused without an agent or while a commit runs, else `step(ota)`.
+  template <typename Step>
+  Answered ota_step(const RequestId& id, Step&& step);
+  Answered enqueue(Request request);
+  Answered answer(std::string_view line);
+  Answered answer_error(const RequestId& id, ProtocolError code, std::string_view message);
   void drain_then_stop();
   void shutdown();
   ResponseJson info_json() const;
   ResponseJson status_json() const;
 
-  // Worker thread.
+  // Worker thread. The thread's entry: an exception that escapes worker_loop (outside a
+  // request, e.g. in on_reload, which may leave the backend half switched) is fatal: it
+  // is logged, the server stops, and run() returns it.
+  void worker_entry();
   void worker_loop();
   // Each runs a job and returns its final line (sent once the job no longer counts as
-  // running); token lines go out as they come.
+  // running); token lines go out as they come. The request boundary on the worker
+  // thread: an exception while running a job becomes an `internal` error for it, and
+  // the server keeps serving.
+  std::string run_job_at_boundary(Job& job);
   std::string run_job(Job& job);
   std::string run_generate(const RequestId& id, const GenerateCommand& command, CancelToken& cancel);
   std::string run_classify(const RequestId& id, const ClassifyCommand& command, CancelToken& cancel);
@@ -167,6 +195,7 @@ class Server {
   std::optional<Running> running_;
   bool worker_exit_ = false;
   bool reload_pending_ = false;
+  std::optional<Error> worker_failure_;  // what ended the worker thread (worker_entry)
   ServerCounters counters_;
 
   std::thread worker_;

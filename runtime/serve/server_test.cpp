@@ -2,6 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "serve/base64.h"
 #include "serve/crc32.h"
@@ -436,6 +441,98 @@ TEST(Server, StdioModeAnswersWhatIsQueuedThenStopsAtEndOfInput) {
   EXPECT_EQ(c.final["result"]["label"], "a");
   close(in[0]);
   close(out[0]);
+}
+
+// Every command `info` lists reaches a handler that answers it (dispatch is a visit over
+// the Command variant, so a command without a handler does not compile; this checks the
+// run-time side: parsed by name, answered with a final line, not "unknown").
+TEST(Server, EveryCommandInfoListsIsAnswered) {
+  PtyServer s(fast_config());
+  const std::vector<std::uint8_t> payload = {1, 2, 3};
+  const std::string head = FakeOtaPort::make_head(1, payload);
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", crc32(payload));
+  // A valid request for each command, in an order that makes each succeed.
+  const std::vector<std::pair<std::string, Json>> valid = {
+      {"info", Json::object()},
+      {"ping", Json::object()},
+      {"status", Json::object()},
+      {"cancel", {{"target", 999}}},  // not_found: nothing has that id
+      {"classify", {{"text", "spam"}, {"labels", {"spam", "ham"}}}},
+      {"generate", {{"prompt", "hello"}, {"max_tokens", 1}}},
+      {"ota_begin", {{"head", base64_encode({reinterpret_cast<const std::uint8_t*>(head.data()), head.size()})}}},
+      {"ota_chunk", {{"offset", 0}, {"data", base64_encode(payload)}, {"crc32", crc}}},
+      {"ota_status", Json::object()},
+      {"ota_commit", Json::object()},
+      {"ota_abort", Json::object()},
+  };
+  Json info = call(s, request(1, "info"));
+  ASSERT_EQ(info["ok"], true) << info.dump();
+  std::size_t answered = 0;
+  int id = 10;
+  for (const Json& listed : info["result"]["commands"]) {
+    const std::string name = listed.get<std::string>();
+    const auto it = std::find_if(valid.begin(), valid.end(), [&](const auto& v) { return v.first == name; });
+    ASSERT_NE(it, valid.end()) << "no valid request for '" << name << "' in this test: add one";
+    Json r = call(s, request(id++, name, it->second));
+    ASSERT_FALSE(r.is_null()) << name;
+    const std::string code = error_code(r);
+    EXPECT_TRUE(code == "(ok)" || (name == "cancel" && code == "not_found")) << name << ": " << r.dump();
+    ++answered;
+  }
+  EXPECT_EQ(answered, valid.size());
+}
+
+// The request boundary on the worker thread: a backend that throws (or calls
+// Result::value() on an error) gets the request an `internal` error naming what was
+// thrown, and the server goes on serving.
+TEST(Server, AnExceptionInTheBackendIsAnInternalErrorAndServingGoesOn) {
+  PtyServer s(fast_config());
+  Json r = call(s, request(1, "generate", {{"prompt", "throw"}}));
+  EXPECT_EQ(error_code(r), "internal") << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("fake generate thrown"), std::string::npos) << r.dump();
+  r = call(s, request(2, "generate", {{"prompt", "value of error"}}));
+  EXPECT_EQ(error_code(r), "internal") << r.dump();
+  r = call(s, request(3, "classify", {{"text", "throw"}, {"labels", {"a", "b"}}}));
+  EXPECT_EQ(error_code(r), "internal") << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("fake classify thrown"), std::string::npos) << r.dump();
+
+  r = call(s, request(4, "generate", {{"prompt", "hello"}, {"max_tokens", 2}, {"stream", false}}));
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["text"], "t0 t1 ");
+  r = call(s, request(5, "status"));
+  EXPECT_EQ(r["result"]["state"], "idle");
+  EXPECT_EQ(r["result"]["errors"], 3);
+}
+
+// The request boundary on the reader thread: the same for a command the reader answers.
+TEST(Server, AnExceptionOnTheReaderIsAnInternalErrorAndServingGoesOn) {
+  PtyServer s(fast_config());
+  s.backend().set_throw_in_status(true);
+  Json r = call(s, request(1, "status"));
+  EXPECT_EQ(error_code(r), "internal") << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("fake status thrown"), std::string::npos) << r.dump();
+  EXPECT_EQ(call(s, request(2, "ping"))["ok"], true);
+  s.backend().set_throw_in_status(false);
+  r = call(s, request(3, "status"));
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["errors"], 1);
+}
+
+// An exception on the worker outside a request (here in on_reload, which may leave the
+// backend half switched) is fatal: the server stops by itself and run() reports it.
+TEST(Server, AnExceptionOutsideARequestStopsTheServerCleanly) {
+  auto config = fast_config();
+  config.expect_run_ok = false;
+  config.options.on_reload = [] { throw std::runtime_error("reload thrown"); };
+  PtyServer s(config);
+  EXPECT_EQ(call(s, request(1, "ping"))["ok"], true);
+  s.server().request_reload();
+  const std::optional<Status> ran = s.wait_for_exit();
+  ASSERT_TRUE(ran.has_value()) << "the server kept running";
+  ASSERT_FALSE(ran->ok());
+  EXPECT_EQ(ran->error().code(), ErrorCode::kInternal);
+  EXPECT_NE(ran->error().message().find("reload thrown"), std::string::npos) << ran->error().message();
 }
 
 }  // namespace

@@ -8,7 +8,11 @@
  *   a time). A session borrows its model: close every session before its model.
  * - Every fallible function returns a linnet_status (LINNET_OK = 0). When `error` is not
  *   NULL it receives the status and a message naming what failed; the message is
- *   truncated to fit. No C++ exception ever crosses this interface.
+ *   truncated to fit. No C++ exception ever crosses this interface: one raised inside a
+ *   call (a bug, or a C++ callback of yours that throws) is LINNET_INTERNAL
+ *   (LINNET_OUT_OF_MEMORY when memory ran out) with a message naming the function and the
+ *   exception. The functions without an `error` then return their fallback: 0 (a count,
+ *   a position, linnet_is_stop_token), "unknown" (linnet_status_name), or do nothing.
  * - Pointers passed in are borrowed for the duration of the call unless stated otherwise.
  *   Strings are UTF-8, with an explicit length where the parameter has one (then they
  *   need not be NUL-terminated) and NUL-terminated otherwise.

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "core/sha256.h"
@@ -41,6 +42,7 @@ BackendInfo FakeBackend::info() const {
 }
 
 BackendStatus FakeBackend::status() const {
+  if (throw_in_status_.load()) throw std::runtime_error("fake status thrown");
   BackendStatus s;
   s.model_sha256 = std::string(64, 'f');
   s.context_tokens_used = context_used_.load();
@@ -59,6 +61,7 @@ Result<ClassifyResult> FakeBackend::classify(const ClassifyRequest& request, con
   ++classify_calls_;
   const auto start = Clock::now();
   if (request.text == "fail") return Error(ErrorCode::kInternal, "fake classify failure");
+  if (request.text == "throw") throw std::runtime_error("fake classify thrown");
   if (!sleep_unless_cancelled(options_.classify_delay, cancel)) {
     return Error(ErrorCode::kCancelled, "classify cancelled");
   }
@@ -85,6 +88,13 @@ Result<GenerateResult> FakeBackend::generate(std::string_view prompt, const Gene
   const auto start = Clock::now();
   if (prompt == "fail") return Error(ErrorCode::kInternal, "fake generate failure");
   if (prompt == "nan") return Error(ErrorCode::kNumeric, "sampler: the logit of token 0 is nan");
+  if (prompt == "throw") throw std::runtime_error("fake generate thrown");
+  if (prompt == "value of error") {
+    Result<int> failed = Error(ErrorCode::kIo, "fake");
+    GenerateResult r;
+    r.prompt_tokens = static_cast<std::uint32_t>(failed.value());
+    return r;
+  }
   if (prompt.size() > 4096) {
     return Error(ErrorCode::kInvalidArgument, "prompt of " + std::to_string(prompt.size()) +
                                                   " bytes does not fit the context");

@@ -7,14 +7,16 @@
 //     prompt containing "utf8" instead yields the two halves of U+1F600 in turn (pieces
 //     that split a UTF-8 sequence); a prompt "eos:<n>" ends with end_of_turn after n
 //     tokens; a stop string ends it after the token that completes it; "fail" fails with kInternal;
-//     "nan" fails with kNumeric (as a damaged model's session does); a
+//     "nan" fails with kNumeric (as a damaged model's session does); "throw" throws
+//     std::runtime_error; "value of error" calls Result::value() on an error (which throws); a
 //     prompt over 4096 bytes fails with kInvalidArgument. Checks the cancel token before
 //     every token, sleeps token_delay per token. The result's sampling echoes the
 //     request's sampling fields (unset: temperature 0, i.e. greedy; seed 0).
 //   classify: weight 10 for each label that occurs in the text, 1 otherwise,
 //     normalised; text "fail" fails with kInternal; text "nan" gives every label a NaN
-//     probability (a backend that does not check its numbers). Sleeps classify_delay
-//     (cancellable).
+//     probability (a backend that does not check its numbers); text "throw" throws
+//     std::runtime_error. Sleeps classify_delay (cancellable).
+//   status: throws std::runtime_error after set_throw_in_status(true).
 // FakeOtaPort: the head is the text "fake-update version=<v> size=<n> sha256=<hex>";
 //   chunks are kept in memory; commit checks size and SHA-256. (ota_serial_test runs
 //   the real agent.)
@@ -57,10 +59,12 @@ class FakeBackend final : public Backend {
   int classify_calls() const { return classify_calls_.load(); }
   int cancelled_generations() const { return cancelled_generations_.load(); }
   void set_token_delay(std::chrono::microseconds d) { token_delay_us_.store(d.count()); }
+  void set_throw_in_status(bool on) { throw_in_status_.store(on); }
 
  private:
   FakeBackendOptions options_;
   std::atomic<std::int64_t> token_delay_us_{-1};  // -1: options_.token_delay
+  std::atomic<bool> throw_in_status_{false};
   std::atomic<int> generate_calls_{0};
   std::atomic<int> classify_calls_{0};
   std::atomic<int> cancelled_generations_{0};

@@ -145,9 +145,14 @@ PtyServer::PtyServer(Config config) : backend_(config.backend), pty_(std::make_u
     return;
   }
   server_ = std::move(server).value();
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, expect_ok = config.expect_run_ok] {
     Status s = server_->run();
-    EXPECT_TRUE(s.ok()) << s.error().message();
+    if (expect_ok) {
+      EXPECT_TRUE(s.ok()) << s.error().message();
+    }
+    std::lock_guard lock(mutex_);
+    run_status_ = std::move(s);
+    opened_cv_.notify_all();
   });
   EXPECT_TRUE(wait_for_opens(1)) << "the server did not open " << link_path_;
 }
@@ -166,6 +171,12 @@ void PtyServer::stop() {
 bool PtyServer::wait_for_opens(int count, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return opened_cv_.wait_for(lock, timeout, [&] { return opens_ >= count; });
+}
+
+std::optional<Status> PtyServer::wait_for_exit(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  opened_cv_.wait_for(lock, timeout, [&] { return run_status_.has_value(); });
+  return run_status_;
 }
 
 void PtyServer::replug() {

@@ -82,6 +82,7 @@ class PtyServer {
     bool with_ota = true;
     OtaPort* ota = nullptr;  // borrowed; replaces the fake OTA port when set
     Backend* backend_override = nullptr;  // borrowed; replaces the fake backend when set
+    bool expect_run_ok = true;  // false: run() may fail (run_status() says how)
   };
   explicit PtyServer(Config config);
   ~PtyServer();
@@ -99,6 +100,8 @@ class PtyServer {
   void replug();
   // Waits until the server has opened its link `count` times in all.
   bool wait_for_opens(int count, std::chrono::milliseconds timeout = 5000ms);
+  // Waits until run() has returned by itself; then its status.
+  std::optional<Status> wait_for_exit(std::chrono::milliseconds timeout = 5000ms);
   void stop();
 
  private:
@@ -112,6 +115,7 @@ class PtyServer {
   std::mutex mutex_;
   std::condition_variable opened_cv_;
   int opens_ = 0;
+  std::optional<Status> run_status_;  // set when run() returns (under mutex_)
 };
 
 }  // namespace linnet::serve::testing
