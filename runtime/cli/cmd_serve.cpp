@@ -245,11 +245,11 @@ int run_serve(Args args) {
   }
 
   if (a.session.packed_cache) {
-    a.backend.session.packed_weights_cache = *a.session.packed_cache;
+    a.backend.session.executor.packed_weights_cache = *a.session.packed_cache;
   } else {
     a.backend.packed_cache_beside_bundle = true;
   }
-  a.backend.session.log = log_line;
+  a.backend.session.executor.log = log_line;
   auto backend = serve::SessionBackend::open(bundle_path, model_name, a.backend);
   if (!backend.ok()) return fail(backend.error().message());
 
