@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "bundle/bundle_summary.h"
+#include "core/json_text.h"
 
 namespace linnet {
 namespace {
