@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "bundle/bundle_format.h"
 #include "bundle/bundle_generated.h"
 #include "bundle/bundle_hash.h"
 #include "bundle/tensor_layout.h"
+#include "core/file_replacement.h"
 
 namespace linnet::convert {
 namespace {
@@ -92,9 +94,7 @@ flatbuffers::DetachedBuffer build_flatbuffer(const BundleContents& c, const std:
 
 struct BundleWriter::State {
   std::string path;
-  std::string temp_path;
-  int fd = -1;
-  bool finished = false;
+  std::optional<FileReplacement> file;  // beside `path`, renamed over it by finish()
   std::vector<PlannedTensor> plan;
   std::vector<SegmentPlan> segs;
   std::size_t next = 0;
@@ -104,11 +104,6 @@ struct BundleWriter::State {
   std::uint32_t alignment = 64;
   Sha256 sha;
   std::vector<std::uint8_t> buffer;  // pending bytes, flushed in large writes
-
-  ~State() {
-    if (fd >= 0) ::close(fd);
-    if (!finished && !temp_path.empty()) ::unlink(temp_path.c_str());
-  }
 
   Error write_error(int err) const {
     if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
@@ -120,7 +115,7 @@ struct BundleWriter::State {
   Status flush() {
     std::size_t done = 0;
     while (done < buffer.size()) {
-      const ssize_t n = ::write(fd, buffer.data() + done, buffer.size() - done);
+      const ssize_t n = ::write(file->fd(), buffer.data() + done, buffer.size() - done);
       if (n < 0) {
         if (errno == EINTR) continue;
         return write_error(errno);
@@ -208,12 +203,7 @@ Result<BundleWriter> BundleWriter::create(const std::string& path, const BundleC
   state->plan = std::move(plan);
 
   // Temporary file beside the output, so the final rename is atomic.
-  std::string templ = path + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(templ.data());
-  if (fd < 0) return Error(ErrorCode::kIo, path + ": cannot create a temporary file: " + std::strerror(errno));
-  state->fd = fd;
-  state->temp_path = templ;
-  ::fchmod(fd, 0644);
+  state->file.emplace(LINNET_TRY(FileReplacement::create(path)));
   LINNET_TRY(state->append(std::span<const std::uint8_t>(fbuf.data(), fbuf.size())));
   return BundleWriter(std::move(state));
 }
@@ -249,30 +239,13 @@ Result<Sha256Digest> BundleWriter::finish() {
   const Sha256Digest digest = s.sha.finish();
   std::size_t done = 0;
   while (done < digest.size()) {
-    const ssize_t n = ::pwrite(s.fd, digest.data() + done, digest.size() - done,
+    const ssize_t n = ::pwrite(s.file->fd(), digest.data() + done, digest.size() - done,
                                static_cast<off_t>(s.sha_offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return s.write_error(n < 0 ? errno : ENOSPC);
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(s.fd) != 0) return s.write_error(errno);
-  if (::close(s.fd) != 0) {
-    s.fd = -1;
-    return s.write_error(errno);
-  }
-  s.fd = -1;
-  if (std::rename(s.temp_path.c_str(), s.path.c_str()) != 0) {
-    return Error(ErrorCode::kIo, s.path + ": cannot rename the temporary file into place: " + std::strerror(errno));
-  }
-  s.finished = true;
-  // Make the rename durable.
-  std::string dir = std::filesystem::path(s.path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  LINNET_TRY(s.file->commit());  // fsync, rename into place, fsync the directory
   return digest;
 }
 

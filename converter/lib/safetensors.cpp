@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_replacement.h"
+
 namespace linnet::convert {
 namespace {
 
@@ -212,21 +214,14 @@ Status write_safetensors_f32(const std::string& path, std::span<const StOutput> 
   }
   std::string h = header.dump();
   while ((8 + h.size()) % 8 != 0) h.push_back(' ');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error(ErrorCode::kIo, path + ": cannot open for writing");
-    const std::uint64_t hl = h.size();
-    out.write(reinterpret_cast<const char*>(&hl), 8);
-    out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (const auto& t : tensors) {
-      out.write(reinterpret_cast<const char*>(t.values.data()), static_cast<std::streamsize>(t.values.size() * 4));
-    }
-    out.flush();
-    if (!out) return Error(ErrorCode::kIo, path + ": write failed");
+  const std::uint64_t hl = h.size();  // little-endian on every target
+  FileReplacement out = LINNET_TRY(FileReplacement::create(path));
+  LINNET_TRY(out.write({reinterpret_cast<const std::uint8_t*>(&hl), 8}));
+  LINNET_TRY(out.write({reinterpret_cast<const std::uint8_t*>(h.data()), h.size()}));
+  for (const auto& t : tensors) {
+    LINNET_TRY(out.write({reinterpret_cast<const std::uint8_t*>(t.values.data()), t.values.size() * 4}));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error(ErrorCode::kIo, path + ": rename failed");
-  return ok_status();
+  return out.commit();
 }
 
 std::string_view st_dtype_name(StDType d) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/file_replacement.h"
 #include "core/mapped_file.h"
 
 namespace linnet::sign {
@@ -60,17 +61,8 @@ Result<ota::Manifest> write_update(const std::string& bundle_path, const UpdateS
   const std::vector<std::uint8_t> head = LINNET_TRY(build_signed_head(manifest, key));
   manifest.key_id = key.key_id();
 
-  const std::string tmp = out_path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Error(ErrorCode::kIo, tmp + ": " + std::strerror(errno));
-  const bool written = std::fwrite(head.data(), 1, head.size(), f) == head.size() &&
-                       std::fwrite(bundle.data(), 1, bundle.size(), f) == bundle.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed || std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    return Error(ErrorCode::kIo, out_path + ": cannot write the update: " + std::strerror(err));
-  }
+  Status written = replace_file(out_path, {std::span<const std::uint8_t>(head), bundle.bytes()});
+  if (!written.ok()) return std::move(written).error().with_context("cannot write the update");
   return manifest;
 }
 

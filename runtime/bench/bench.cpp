@@ -11,8 +11,9 @@
 #include <span>
 
 #include "bench/memory_bandwidth.h"
-#include "bench/process_memory.h"
 #include "bundle/bundle.h"
+#include "core/json_text.h"
+#include "core/process_memory.h"
 #include "kernels/platform/cpu_features.h"
 #include "kernels/platform/thread_pool.h"
 #include "linnet/boards_generated.h"
@@ -49,13 +50,7 @@ struct Loaded {
 Result<Loaded> load(const BenchOptions& o, const std::string& cache_path) {
   Loaded l;
   l.bundle = std::make_unique<Bundle>(LINNET_TRY(Bundle::open(o.bundle_path)));
-  ExecutorOptions eo;
-  eo.context_length = o.context_length;
-  eo.threads = o.threads;
-  eo.batch_tokens = o.batch_tokens;
-  eo.linear = o.linear;
-  eo.kv_cache = o.kv_cache;
-  eo.reference_kernels = o.reference_kernels;
+  ExecutorOptions eo = o.executor;
   eo.packed_weights_cache = cache_path;
   eo.weights_identity = l.bundle->content_sha256_hex();  // as runtime/session: one cache file, one key
   if (o.verbose) eo.log = [](std::string_view m) { std::fprintf(stderr, "linnet: %.*s\n", static_cast<int>(m.size()), m.data()); };
@@ -114,7 +109,7 @@ int argmax(std::span<const float> v) {
 }  // namespace
 
 Result<BenchReport> run_bench(const BenchOptions& o) {
-  if (o.threads < 1 || o.context_length < o.long_prompt + o.decode_tokens || o.short_prompt < 1 ||
+  if (o.executor.threads < 1 || o.executor.context_length < o.long_prompt + o.decode_tokens || o.short_prompt < 1 ||
       o.long_prompt < 1 || o.decode_tokens < 1) {
     return Error(ErrorCode::kInvalidArgument, "bench: threads >= 1 and a context of at least " +
                                                   std::to_string(o.long_prompt + o.decode_tokens) + " are needed");
@@ -129,15 +124,15 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   };
   BenchReport r;
   r.bundle_path = o.bundle_path;
-  r.threads = o.threads;
-  r.context_length = o.context_length;
+  r.threads = o.executor.threads;
+  r.context_length = o.executor.context_length;
   r.date = utc_now();
   auto features = kernels::detect_cpu_features();
   r.cpu = features.ok() ? features->summary() : "unknown";
-  const std::string cache = o.packed_weights_cache.empty() ? o.bundle_path + ".xnnpack" : o.packed_weights_cache;
+  const std::string cache = o.executor.packed_weights_cache.empty() ? o.bundle_path + ".xnnpack" : o.executor.packed_weights_cache;
 
   // 1. A first load packs XNNPACK's weights into the cache file; time it apart.
-  if (o.linear != LinearImpl::kReference && !file_exists(cache)) {
+  if (o.executor.linear != LinearImpl::kReference && !file_exists(cache)) {
     say("first load: packing weights (timed apart)");
     const auto start = Clock::now();
     { Loaded first = LINNET_TRY(load(o, cache)); }
@@ -161,7 +156,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   r.layers = hp.num_layers;
   r.hidden_size = hp.hidden_size;
   r.linear_backend = ex.linear_backend_description();
-  r.kernels = std::string(ex.kernel_set_name()) + ", KV cache " + kv_cache_type_name(o.kv_cache);
+  r.kernels = std::string(ex.kernel_set_name()) + ", KV cache " + kv_cache_type_name(o.executor.kv_cache);
   r.bundle_file_bytes = m.bundle->file_size();
   r.bundle_weight_bytes = m.bundle->weight_bytes();
   r.arena_bytes = ex.memory_plan().total_bytes;
@@ -208,11 +203,11 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   r.peak_resident_bytes = mem.peak_bytes;
   r.memory_budget_bytes = static_cast<std::size_t>(r.bundle_weight_bytes) + r.arena_bytes + (std::size_t{64} << 20);
   r.bytes_per_decoded_token =
-      bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2, kv_cache_row_bytes(o.kv_cache, hp.head_dim));
+      bytes_per_token(*m.bundle, ex, o.long_prompt + o.decode_tokens / 2, kv_cache_row_bytes(o.executor.kv_cache, hp.head_dim));
 
   // Bandwidth last, with the model still loaded (same conditions), after the peak is read.
   say("memory bandwidth");
-  auto pool = LINNET_TRY(kernels::ThreadPool::create(o.threads));
+  auto pool = LINNET_TRY(kernels::ThreadPool::create(o.executor.threads));
   BandwidthOptions bo;
   bo.buffer_bytes = o.bandwidth_buffer_bytes;
   const BandwidthResult bw = LINNET_TRY(measure_read_bandwidth(pool, bo));
@@ -243,23 +238,6 @@ std::string fmt(const char* f, double v) {
 }
 
 double mib(std::size_t b) { return static_cast<double>(b) / (1024.0 * 1024.0); }
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -312,7 +290,7 @@ std::string format_json(const BenchReport& r) {
   auto num = [&](const char* k, double v, bool last = false) {
     s += std::string("  \"") + k + "\": " + fmt("%.6g", v) + (last ? "\n" : ",\n");
   };
-  auto str = [&](const char* k, const std::string& v) { s += std::string("  \"") + k + "\": " + json_string(v) + ",\n"; };
+  auto str = [&](const char* k, const std::string& v) { s += std::string("  \"") + k + "\": " + json_quote(v) + ",\n"; };
   str("date", r.date);
   str("bundle", r.bundle_path);
   str("quantization", r.quantization);
@@ -350,7 +328,7 @@ std::string format_json(const BenchReport& r) {
   s += "  \"boards\": [";
   for (std::size_t i = 0; i < r.boards.size(); ++i) {
     const BoardProjection& p = r.boards[i];
-    s += (i ? ", " : "") + std::string("{\"board\": ") + json_string(p.board) + ", \"bandwidth_gbps\": " +
+    s += (i ? ", " : "") + std::string("{\"board\": ") + json_quote(p.board) + ", \"bandwidth_gbps\": " +
          fmt("%.6g", p.bandwidth_gbps) + ", \"ceiling_tokens_per_second\": " + fmt("%.6g", p.ceiling_tokens_per_second) +
          ", \"projected_tokens_per_second\": " + fmt("%.6g", p.projected_tokens_per_second) + "}";
   }

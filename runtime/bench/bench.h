@@ -24,19 +24,17 @@
 #include <vector>
 
 #include "core/result.h"
+#include "model/executor_options.h"
 #include "model/memory_plan.h"
 
 namespace linnet::bench {
 
 struct BenchOptions {
   std::string bundle_path;
-  int threads = 2;
-  int context_length = kDefaultContextLength;
-  int batch_tokens = 128;
-  LinearImpl linear = LinearImpl::kLinnet;
-  KvCacheType kv_cache = KvCacheType::kF16;
-  bool reference_kernels = false;    // DeltaNet/attention/norms on the reference kernels
-  std::string packed_weights_cache;  // empty: "<bundle>.xnnpack"
+  // The executor's options, passed down whole (each default in
+  // runtime/model/executor_options.h); packed_weights_cache empty: "<bundle>.xnnpack";
+  // weights_identity and log are set by the bench.
+  ExecutorOptions executor;
   int short_prompt = 128;
   int long_prompt = 512;
   int decode_tokens = 64;

@@ -44,12 +44,12 @@ class BenchRun : public ::testing::Test {
   static BenchOptions options(KvCacheType kv) {
     BenchOptions o;
     o.bundle_path = (*dir_ / "tiny-q8.linnet").string();
-    o.threads = 2;
-    o.context_length = 256;
+    o.executor.threads = 2;
+    o.executor.context_length = 256;
     o.short_prompt = 16;
     o.long_prompt = 96;
     o.decode_tokens = 8;
-    o.kv_cache = kv;
+    o.executor.kv_cache = kv;
     o.bandwidth_buffer_bytes = std::size_t{16} << 20;
     o.verbose = false;
     return o;

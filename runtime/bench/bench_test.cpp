@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "bench/memory_bandwidth.h"
-#include "bench/process_memory.h"
+#include "core/process_memory.h"
 
 namespace linnet::bench {
 namespace {

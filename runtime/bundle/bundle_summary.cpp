@@ -4,6 +4,8 @@
 #include <ctime>
 #include <map>
 
+#include "core/json_text.h"
+
 namespace linnet {
 namespace {
 
@@ -51,22 +53,6 @@ std::string dtypes_text(const ClassBytes& c) {
 }
 
 }  // namespace
-
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c >= 0x7F) {
-      out += fmt("\\u%04x", static_cast<unsigned>(c));  // bytes, not code points: safe for any input
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
 
 std::string signature_text(const Bundle& b, const SummaryOptions& options) {
   if (b.signature().empty()) return "none (the slot is unused: all zero)";

@@ -34,7 +34,4 @@ std::string summarize_text(const Bundle& bundle, const SummaryOptions& options);
 // config{}, tokenizer{}, chat{}, generation{}, bytes_by_class{}, and tensors[] when asked.
 std::string summarize_json(const Bundle& bundle, const SummaryOptions& options);
 
-// `s` as a JSON string literal (quotes included), escaping controls and non-ASCII bytes.
-std::string json_quote(std::string_view s);
-
 }  // namespace linnet

@@ -1,6 +1,7 @@
-// Checks on hyper-parameters, shared by the loader (a bundle's ModelConfig) and the
-// converter (a config.json). Limits are generous for Qwen3.5 (the 9B model is far inside
-// them) and keep every size product inside int64 and every index inside int.
+// The one set of checks on hyper-parameters, shared by the loader (a bundle's ModelConfig),
+// the converter (a config.json) and the executor (which adds its kernels' limits). Limits
+// are generous for Qwen3.5 (the 9B model is far inside them) and keep every size product
+// inside int64 and every index inside int.
 #pragma once
 
 #include "bundle/model_view.h"

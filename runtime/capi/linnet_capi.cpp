@@ -308,7 +308,7 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
     }
     if (o.threads < 0 || o.threads > linnet::kernels::kMaxThreads) {
       return invalid(error, what + "threads " + std::to_string(o.threads) + " must be in 0.." +
-                                std::to_string(linnet::kernels::kMaxThreads) + " (0: 1)");
+                                std::to_string(linnet::kernels::kMaxThreads) + " (0: the board's default)");
     }
     if (o.prefix_cache_entries < -1 || o.prefix_cache_entries > linnet::kMaxPrefixCacheEntries) {
       return invalid(error, what + "prefix_cache_entries " + std::to_string(o.prefix_cache_entries) +
@@ -320,13 +320,14 @@ linnet_status linnet_session_create(const linnet_model* model, const linnet_sess
                                 " must be 0 or 1");
     }
     linnet::SessionOptions so;
-    if (o.context_length > 0) so.context_length = o.context_length;
-    so.threads = o.threads > 0 ? o.threads : 1;
-    if (o.packed_weights_cache != nullptr) so.packed_weights_cache = o.packed_weights_cache;
+    // 0 keeps ExecutorOptions's default (context 4096, threads the board's).
+    if (o.context_length > 0) so.executor.context_length = o.context_length;
+    if (o.threads > 0) so.executor.threads = o.threads;
+    if (o.packed_weights_cache != nullptr) so.executor.packed_weights_cache = o.packed_weights_cache;
     switch (o.kv_cache) {
-      case LINNET_KV_CACHE_F16: so.kv_cache = linnet::KvCacheType::kF16; break;
-      case LINNET_KV_CACHE_INT8: so.kv_cache = linnet::KvCacheType::kInt8; break;
-      case LINNET_KV_CACHE_F32: so.kv_cache = linnet::KvCacheType::kF32; break;
+      case LINNET_KV_CACHE_F16: so.executor.kv_cache = linnet::KvCacheType::kF16; break;
+      case LINNET_KV_CACHE_INT8: so.executor.kv_cache = linnet::KvCacheType::kInt8; break;
+      case LINNET_KV_CACHE_F32: so.executor.kv_cache = linnet::KvCacheType::kF32; break;
       default:
         return fail(error, linnet::Error(linnet::ErrorCode::kInvalidArgument,
                                          what + "kv_cache " + std::to_string(o.kv_cache) +

@@ -20,6 +20,7 @@
 #include "bundle/bundle_generated.h"
 #include "converter/sign/signing_key.h"
 #include "ota/public_key.h"
+#include "serve/request.h"
 #include "session/testing/tiny_model.h"
 
 namespace linnet::cli {
@@ -171,6 +172,65 @@ TEST_F(Cli, ClassifyJsonlTakesEachLinesLabelsWithoutTheFlag) {
   EXPECT_NE(lines[0].find("\"ABUSE\":"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"BILLING\":"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("\"error\":\"no labels (give --labels or \\\"labels\\\")\""), std::string::npos) << lines[2];
+}
+
+// One table through both front ends of the classify request parser: each case is the
+// fields of one request, sent as a serial `classify` line (parse_request) and as a line of
+// `linnet classify --jsonl` (no --labels, so each line's own rule decides). Both accept or
+// both refuse it. The CLI used to accept one label, labels over 256 bytes and unknown
+// fields; it now takes the serial rules (docs/classify.md).
+TEST_F(Cli, ClassifyJsonlAndTheSerialClassifyTakeTheSameRequests) {
+  std::string many_labels = "[";
+  for (int i = 0; i < 65; ++i) many_labels += (i ? ",\"l" : "\"l") + std::to_string(i) + "\"";
+  many_labels += "]";
+  const std::string long_label = "[\"a\",\"" + std::string(257, 'x') + "\"]";
+  const std::string max_label = "[\"a\",\"" + std::string(256, 'x') + "\"]";
+  struct Case {
+    std::string fields;
+    bool accepted;
+  };
+  const std::vector<Case> cases = {
+      {R"("text":"hi","labels":["SAFE","SPAM"])", true},
+      {R"("text":"hi","labels":["SAFE","SPAM"],"system":"Moderate.")", true},
+      {R"("text":"caf\u00e9","labels":["caf)" "\xC3\xA9" R"(",")" "\xE6\x97\xA5\xE6\x9C\xAC" R"("])", true},
+      {R"("text":"hi","labels":)" + max_label, true},
+      {R"("labels":["SAFE","SPAM"])", false},                       // no text
+      {R"("text":3,"labels":["SAFE","SPAM"])", false},              // text not a string
+      {R"("text":"hi","labels":["SAFE"])", false},                  // one label
+      {R"("text":"hi","labels":[])", false},                        // none
+      {R"("text":"hi","labels":["a","a"])", false},                 // twice
+      {R"("text":"hi","labels":["a",""])", false},                  // empty
+      {R"("text":"hi","labels":"a,b")", false},                     // not an array
+      {R"("text":"hi","labels":["a",2])", false},                   // not strings
+      {R"("text":"hi","labels":)" + many_labels, false},            // 65 labels
+      {R"("text":"hi","labels":)" + long_label, false},             // a 257-byte label
+      {R"("text":"hi","labels":["a","b"],"system":5)", false},      // system not a string
+      {R"("text":"hi","labels":["a","b"],"lables":["c","d"])", false},  // unknown field
+  };
+  std::string lines;
+  for (const Case& c : cases) {
+    const std::string serial = R"({"id":1,"cmd":"classify",)" + c.fields + "}";
+    const serve::ParsedLine parsed = serve::parse_request(serial, serve::ParseLimits{});
+    EXPECT_EQ(std::holds_alternative<serve::Request>(parsed), c.accepted) << "serial: " << c.fields;
+    lines += "{" + c.fields + "}\n";
+  }
+  const fs::path requests = dir_ / "rules.jsonl";
+  spit(requests, lines);
+  const Outcome r = linnet("classify " + bundle_ + " --jsonl", requests.string());
+  std::vector<std::string> out;
+  for (std::size_t start = 0, nl; (nl = r.out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    out.push_back(r.out.substr(start, nl - start));
+  }
+  ASSERT_EQ(out.size(), cases.size()) << r.out << r.err;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const bool labelled = out[i].find("\"label\":") != std::string::npos;
+    const bool refused = out[i].find("\"error\":") != std::string::npos;
+    EXPECT_EQ(labelled, cases[i].accepted) << "cli: " << cases[i].fields << "\n" << out[i];
+    EXPECT_EQ(refused, !cases[i].accepted) << "cli: " << cases[i].fields << "\n" << out[i];
+  }
+  // The refusals name the field in the same words.
+  EXPECT_NE(out[4].find("missing field 'text'"), std::string::npos) << out[4];
+  EXPECT_NE(out[15].find("unknown field 'lables'"), std::string::npos) << out[15];
 }
 
 TEST_F(Cli, APromptLongerThanTheContextIsSaidOnceWithContext) {

@@ -26,7 +26,6 @@ int run_bench(Args args) {
   const Usage usage = bench_usage();
   if (wants_help(args)) return usage.help();
   bench::BenchOptions o;
-  o.threads = board_default_threads();
   bool json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
@@ -39,21 +38,21 @@ int run_bench(Args args) {
     } else if (a == "--linear") {
       const auto impl = parse_linear_impl(args[++i]);
       if (!impl) return usage.error("--linear wants linnet, xnnpack or reference (got '" + std::string(args[i]) + "')");
-      o.linear = *impl;
+      o.executor.linear = *impl;
     } else if (a == "--kv-cache") {
       const auto type = parse_kv_cache_type(args[++i]);
       if (!type) return usage.error("--kv-cache wants f16, int8 or f32 (got '" + std::string(args[i]) + "')");
-      o.kv_cache = *type;
+      o.executor.kv_cache = *type;
     } else if (a == "--reference-kernels") {
-      o.reference_kernels = true;
+      o.executor.reference_kernels = true;
     } else if (a == "--threads" || a == "--context" || a == "--batch" || a == "--prompt") {
-      int& target = a == "--threads"   ? o.threads
-                    : a == "--context" ? o.context_length
-                    : a == "--batch"   ? o.batch_tokens
+      int& target = a == "--threads"   ? o.executor.threads
+                    : a == "--context" ? o.executor.context_length
+                    : a == "--batch"   ? o.executor.batch_tokens
                                        : o.long_prompt;
       if (auto problem = read_int(a, args[++i], 1, target)) return usage.error(*problem);
     } else if (a == "--cache") {
-      o.packed_weights_cache = std::string(args[++i]);
+      o.executor.packed_weights_cache = std::string(args[++i]);
     } else if (!a.empty() && a[0] != '-' && o.bundle_path.empty()) {
       o.bundle_path = std::string(a);
     } else {

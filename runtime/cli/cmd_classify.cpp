@@ -4,8 +4,11 @@
 // `linnet classify m.linnet --labels ... [--system TEXT] --jsonl`
 //     reads one JSON request per line on stdin, writes one JSON result per line on stdout:
 //       {"id": 7, "text": "...", "system": "...", "labels": ["A", "B"], "expected": "A"}
-//     "text" is required; "id" (any JSON value) is echoed; "system" and "labels" default to
-//     the flags; "expected" adds "correct" to the result and an accuracy to the summary.
+//     The fields are the serial `classify` command's, read by its parser under its rules
+//     (serve/classify_fields.h): "text" is required; "labels" 2..64 distinct non-empty
+//     strings of at most 256 bytes; other fields are refused by name. "id" (any JSON value)
+//     is echoed; "system" and "labels" default to the flags; "expected" adds "correct" to
+//     the result and an accuracy to the summary.
 //     A line that is not such a request gets {"line": N, "error": "..."} and processing
 //     continues. A summary goes to stderr at the end. When the model's output was not
 //     finite for any line (a damaged bundle), those lines get errors too and the exit
@@ -32,6 +35,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/session_setup.h"
+#include "serve/classify_fields.h"
 #include "session/classifier.h"
 
 namespace linnet::cli {
@@ -136,34 +140,22 @@ Json handle_line(Classifier& classifier, Session& session, const Flags& f, const
     e["error"] = message;
     return e;
   };
-  const Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) return fail("not valid JSON");
   if (!request.is_object()) return fail("a request must be a JSON object");
-  if (request.contains("id")) out["id"] = request["id"];
-  auto text = request.find("text");
-  if (text == request.end() || !text->is_string()) return fail("\"text\" (a string) is required");
-  std::string system = f.system;
-  if (auto s = request.find("system"); s != request.end()) {
-    if (!s->is_string()) return fail("\"system\" must be a string");
-    system = s->get<std::string>();
-  }
-  std::vector<std::string> labels = f.labels;
-  if (auto l = request.find("labels"); l != request.end()) {
-    if (!l->is_array() || l->empty()) return fail("\"labels\" must be a non-empty array of strings");
-    labels.clear();
-    for (const Json& v : *l) {
-      if (!v.is_string()) return fail("\"labels\" must be a non-empty array of strings");
-      labels.push_back(v.get<std::string>());
-    }
-  }
+  if (auto id = request.find("id"); id != request.end()) out["id"] = Json(*id);
+  // The serial `classify` command's parser: the same fields under the same rules.
+  auto fields = serve::read_classify_fields(request, {"expected"}, /*labels_required=*/false);
+  if (!fields.ok()) return fail(fields.error().message());
+  const std::string system = fields->system.value_or(f.system);
+  const std::vector<std::string> labels = fields->labels.value_or(f.labels);
   if (labels.empty()) return fail("no labels (give --labels or \"labels\")");
   std::optional<std::string> expected;
   if (auto e = request.find("expected"); e != request.end()) {
-    if (!e->is_string()) return fail("\"expected\" must be a string");
+    if (!e->is_string()) return fail("field 'expected' must be a string");
     expected = e->get<std::string>();
   }
-  const std::string message = text->get<std::string>();
-  auto r = classifier.classify(session, {system, message, labels});
+  auto r = classifier.classify(session, {system, fields->text, labels});
   if (!r.ok()) {
     numeric = r.error().code() == ErrorCode::kNumeric;
     did_not_fit = r.error().code() == ErrorCode::kOutOfRange;
@@ -290,6 +282,9 @@ int run_classify(Args args) {
       f.labels = split_labels(args[++i]);
       for (const std::string& label : f.labels) {
         if (label.empty()) return usage.error("--labels has an empty label ('" + std::string(args[i]) + "')");
+      }
+      if (auto problem = serve::classify_labels_problem(f.labels)) {
+        return usage.error("--labels wants " + *problem + " (got '" + std::string(args[i]) + "')");
       }
     } else if (a == "--system") {
       f.system = std::string(args[++i]);

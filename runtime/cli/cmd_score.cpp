@@ -44,7 +44,6 @@ int run_score(Args args) {
   std::optional<std::string> text;
   int decode_from = -1;
   SessionOptions options;
-  options.threads = board_default_threads();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool takes_value =
@@ -61,7 +60,7 @@ int run_score(Args args) {
     } else if (a == "-o" || a == "--output") {
       output = std::string(args[++i]);
     } else if (a == "--threads") {
-      if (auto problem = read_int(a, args[++i], 1, options.threads)) return usage.error(*problem);
+      if (auto problem = read_int(a, args[++i], 1, options.executor.threads)) return usage.error(*problem);
     } else if (!a.empty() && a[0] != '-' && bundle.empty()) {
       bundle = std::string(a);
     } else {
@@ -95,7 +94,7 @@ int run_score(Args args) {
     std::fprintf(stderr, "linnet score: --decode-from %d is beyond the %d tokens\n", decode_from, T);
     return 2;
   }
-  options.context_length = T;
+  options.executor.context_length = T;
   auto session = Session::create(**model, options);
   if (!session.ok()) {
     std::fprintf(stderr, "linnet score: %s\n", session.error().message().c_str());

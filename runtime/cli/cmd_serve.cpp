@@ -246,11 +246,11 @@ int run_serve(Args args) {
   }
 
   if (a.session.packed_cache) {
-    a.backend.session.packed_weights_cache = *a.session.packed_cache;
+    a.backend.session.executor.packed_weights_cache = *a.session.packed_cache;
   } else {
     a.backend.packed_cache_beside_bundle = true;
   }
-  a.backend.session.log = log_line;
+  a.backend.session.executor.log = log_line;
   // A bundle from the store was just hashed by the agent's trial load (ensure_active_loads).
   auto backend = serve::SessionBackend::open(bundle_path, model_name, a.backend,
                                              /*hashed_by_caller=*/served.slot != ota::kNoSlot);

@@ -4,8 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "linnet/boards_generated.h"
-
 namespace linnet::cli {
 
 bool parse_int(std::string_view s, int& out) {
@@ -26,15 +24,6 @@ bool parse_float(std::string_view s, float& out) {
   return !copy.empty() && end == copy.c_str() + copy.size();
 }
 
-int board_default_threads() {
-  for (const BoardProfile& b : kBoards) {
-    if (b.name == kBuildBoard) return b.default_threads;
-  }
-  return 1;
-}
-
-SessionFlags::SessionFlags() { options.threads = board_default_threads(); }
-
 FlagParse SessionFlags::parse(Args args, std::size_t& i) {
   const std::string_view a = args[i];
   if (a == "--skip-verify") {
@@ -49,14 +38,14 @@ FlagParse SessionFlags::parse(Args args, std::size_t& i) {
   if (a == "--linear") {
     const auto impl = parse_linear_impl(value);
     if (!impl) return FlagParse::bad("--linear wants linnet, xnnpack or reference (got '" + std::string(value) + "')");
-    options.linear = *impl;
+    options.executor.linear = *impl;
   } else if (a == "--packed-cache") {
     packed_cache = std::string(value);
   } else if (a == "--kv-cache") {
     const auto type = parse_kv_cache_type(value);
     if (!type) return FlagParse::bad("--kv-cache wants f16, int8 or f32 (got '" + std::string(value) + "')");
-    options.kv_cache = *type;
-  } else if (auto problem = read_int(a, value, 1, a == "--threads" ? options.threads : options.context_length)) {
+    options.executor.kv_cache = *type;
+  } else if (auto problem = read_int(a, value, 1, a == "--threads" ? options.executor.threads : options.executor.context_length)) {
     return FlagParse::bad(std::move(*problem));
   }
   return FlagParse::taken();
@@ -64,7 +53,7 @@ FlagParse SessionFlags::parse(Args args, std::size_t& i) {
 
 SessionOptions SessionFlags::options_for(const std::string& bundle) const {
   SessionOptions o = options;
-  o.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
+  o.executor.packed_weights_cache = packed_cache.value_or(bundle + ".xnnpack");
   return o;
 }
 

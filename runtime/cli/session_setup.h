@@ -1,5 +1,4 @@
-// Shared by the session commands (run, chat, score, classify): number parsing, the
-// board's default thread count, and opening a model + session with errors printed.
+// Shared by the session commands (run, chat, score, classify): number parsing and opening a model + session with errors printed.
 #pragma once
 
 #include <cstdint>
@@ -19,15 +18,11 @@ bool parse_int(std::string_view s, int& out);
 bool parse_u64(std::string_view s, std::uint64_t& out);
 bool parse_float(std::string_view s, float& out);
 
-// The board profile's default thread count (boards/<board>.board, `threads`).
-int board_default_threads();
-
 // The session flags of run, chat, classify and serve: --threads N, --context N (positive),
 // --kv-cache f16|int8|f32, --packed-cache PATH, --linear linnet|xnnpack|reference, and
-// --skip-verify (do not hash the bundle at open). Threads default to the board's.
+// --skip-verify (do not hash the bundle at open). Each default is ExecutorOptions's
+// (threads: the board's).
 struct SessionFlags {
-  SessionFlags();
-
   // Looks at args[i] (and its value, advancing i past it).
   FlagParse parse(Args args, std::size_t& i);
   // The options for `bundle`: XNNPACK's packed weights cached beside it (<bundle>.xnnpack)

@@ -1,6 +1,7 @@
 // MappedFile and drop_file_mapped_pages: the pages of a mapped file touched by reading count
 // in this process's resident memory until dropped; dropped pages read back the same bytes.
 #include "core/mapped_file.h"
+#include "core/process_memory.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,14 +14,10 @@
 namespace linnet {
 namespace {
 
-// Resident pages of this process (/proc/self/statm, second field) in bytes.
+// Resident bytes of this process (VmRSS); 0 where unreadable.
 std::size_t resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  const int got = std::fscanf(f, "%lu %lu", &size, &resident);
-  std::fclose(f);
-  return got == 2 ? resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
+  const auto m = read_resident_memory();
+  return m.ok() ? m->current_bytes : 0;
 }
 
 TEST(MappedFile, DroppedPagesLeaveResidentMemoryAndReadBackTheSame) {
@@ -35,7 +32,7 @@ TEST(MappedFile, DroppedPagesLeaveResidentMemoryAndReadBackTheSame) {
   auto mapped = MappedFile::open(path.string());
   ASSERT_TRUE(mapped.ok()) << mapped.error().message();
   const std::size_t before = resident_bytes();
-  ASSERT_GT(before, 0u) << "no /proc/self/statm";
+  ASSERT_GT(before, 0u) << "no /proc/self/status";
   unsigned sum = 0;
   for (std::size_t i = 0; i < kBytes; i += 4096) sum += mapped->data()[i];
   const std::size_t touched = resident_bytes();

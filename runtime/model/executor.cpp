@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle/hyper_params.h"
 #include "core/mapped_file.h"
 #include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
@@ -61,26 +62,15 @@ Status expect_f32(const TensorView& t, std::initializer_list<std::int64_t> shape
   return ok_status();
 }
 
+// The bundle's checks on hyper-parameters (bundle/hyper_params.h: the one validator, which
+// the loader and the converter run too), then the one limit of the executor's kernels.
 Status check_hyper_params(const HyperParams& hp) {
-  auto bad = [](const std::string& m) { return Error(ErrorCode::kUnsupported, "hyper-parameters: " + m); };
-  if (hp.hidden_size < 1 || hp.intermediate_size < 1 || hp.vocab_size < 1 || hp.num_layers < 1)
-    return bad("sizes must be positive");
-  if (hp.layer_types.size() != sz(hp.num_layers)) return bad("layer_types does not have num_layers entries");
-  bool any_linear = false, any_attention = false;
-  for (LayerKind k : hp.layer_types) (k == LayerKind::kFullAttention ? any_attention : any_linear) = true;
-  if (any_attention) {
-    if (hp.num_attention_heads < 1 || hp.num_key_value_heads < 1 || hp.head_dim < 1 ||
-        hp.num_attention_heads % hp.num_key_value_heads != 0)
-      return bad("attention heads must be positive and a multiple of the KV heads");
-    const int rot = hp.rotary_dim();
-    if (rot < 0 || rot % 2 != 0 || rot > hp.head_dim) return bad("rotary dim must be even and <= head_dim");
-  }
-  if (any_linear) {
-    if (hp.linear_num_key_heads < 1 || hp.linear_num_value_heads < 1 || hp.linear_key_head_dim < 1 ||
-        hp.linear_value_head_dim < 1 || hp.linear_num_value_heads % hp.linear_num_key_heads != 0)
-      return bad("DeltaNet heads must be positive, value heads a multiple of key heads");
-    if (hp.linear_value_head_dim > kMaxValueDim) return bad("DeltaNet value dim above 512");
-    if (hp.linear_conv_kernel_dim < 1) return bad("conv kernel must be >= 1");
+  Status valid = validate_hyper_params(hp);
+  if (!valid.ok()) return std::move(valid).error().with_context("hyper-parameters");
+  if (hp.linear_value_head_dim > kMaxValueDim) {
+    return Error(ErrorCode::kUnsupported, "hyper-parameters: DeltaNet value dim " +
+                                              std::to_string(hp.linear_value_head_dim) + " above " +
+                                              std::to_string(kMaxValueDim));
   }
   return ok_status();
 }

@@ -19,6 +19,7 @@
 
 #include "bundle/model_view.h"
 #include "core/result.h"
+#include "model/executor_options.h"
 #include "model/memory_plan.h"
 
 namespace linnet {

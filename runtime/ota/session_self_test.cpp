@@ -30,8 +30,7 @@ Status run_session_self_test(const std::string& bundle_path, const SelfTest& tes
   auto model = Model::open(bundle_path, model_options);
   if (!model.ok()) return std::move(model).error();
   SessionOptions so;
-  so.context_length = options.context_length;
-  so.threads = options.threads;
+  so.executor.context_length = options.context_length;
   auto session = Session::create(**model, so);
   if (!session.ok()) return std::move(session).error();
   auto prompt = (*session)->encode_chat(test.system, test.prompt, /*thinking=*/false);

@@ -13,8 +13,7 @@
 namespace linnet::ota {
 
 struct SessionSelfTestOptions {
-  int context_length = 1024;  // the prompt (<= 4 KiB of text) and the answer
-  int threads = 1;
+  int context_length = 1024;  // the prompt (<= 4 KiB of text) and the answer; threads: the board's
   int max_answer_tokens = 32;  // for expected_label
 };
 

@@ -52,7 +52,7 @@ Result<std::string> render_bundle_report(const BundleReportRequest& request) {
   eo.context_length = request.context > 0                                  ? request.context
                       : max_pos > 0 && max_pos < kDefaultContextLength ? max_pos
                                                                        : kDefaultContextLength;
-  eo.threads = request.threads;
+  if (request.threads > 0) eo.threads = request.threads;
   const MemoryReport memory = LINNET_TRY(memory_report(bundle, eo));
   SummaryOptions so;
   so.tensor_table = request.tensors;

@@ -19,7 +19,7 @@ struct BundleReportRequest {
   bool verify = false;   // also recompute the content SHA-256
   bool tensors = false;  // list every tensor
   int context = 0;       // 0: kDefaultContextLength, capped at the model's max_position_embeddings
-  int threads = 1;
+  int threads = 0;       // 0: ExecutorOptions's default (the board's), as a session takes
   // Checks the signature in the bundle's signature slot (`linnet info --pubkey`): given the
   // content hash and the DER signature, returns the name of the key that verified it
   // ("key 1a2b3c4d5e6f7a8b") or the error. Unset: a signature is reported as not verified.

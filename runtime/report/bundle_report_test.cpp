@@ -146,5 +146,26 @@ TEST(MemoryReport, ListsTheHeapBesideTheArena) {
   EXPECT_EQ(bytes_of(*reference, "sampler"), 4 * v * 4);
 }
 
+// The JSON report keeps non-ASCII text as UTF-8 (it wrote each byte as \u00XX, which a
+// JSON reader decodes to the wrong characters). Expected bytes written by hand.
+TEST(BundleReport, JsonKeepsNonAsciiTextAsUtf8) {
+  convert::testing::TempDir dir;
+  convert::ConvertOptions options;
+  options.hf_dir = convert::testing::kTinyDir;
+  options.output = dir.file("tiny.linnet");
+  options.quant = convert::QuantMode::kQ8;
+  options.converter_version = "caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC";  // "café 日本"
+  ASSERT_TRUE(convert::convert_checkpoint(options).ok());
+
+  BundleReportRequest request;
+  request.path = options.output;
+  request.json = true;
+  auto json = render_bundle_report(request);
+  ASSERT_TRUE(json.ok()) << json.error().message();
+  EXPECT_NE(json->find("\"converter_version\":\"caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC\""), std::string::npos)
+      << *json;
+  EXPECT_EQ(json->find("\\u00"), std::string::npos) << *json;
+}
+
 }  // namespace
 }  // namespace linnet

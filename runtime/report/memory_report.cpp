@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "bundle/bundle_summary.h"
+#include "core/json_text.h"
 #include "model/executor_heap.h"
 #include "session/session_memory.h"
 

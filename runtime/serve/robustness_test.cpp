@@ -5,7 +5,7 @@
 #include <random>
 #include <thread>
 
-#include "serve/process_memory.h"
+#include "core/process_memory.h"
 #include "serve/testing/pty_client.h"
 
 namespace linnet::serve::testing {
@@ -261,14 +261,15 @@ TEST(Robustness, TenThousandClassifyRequestsDoNotGrowMemory) {
     }
   };
   run(0, 1000);  // warm up: allocator pools, thread stacks, buffers
-  const auto before = resident_bytes();
-  ASSERT_TRUE(before.has_value());
+  const auto before = read_resident_memory();
+  ASSERT_TRUE(before.ok());
   run(1000, 10000);
-  const auto after = resident_bytes();
-  ASSERT_TRUE(after.has_value());
-  const std::int64_t growth = static_cast<std::int64_t>(*after) - static_cast<std::int64_t>(*before);
+  const auto after = read_resident_memory();
+  ASSERT_TRUE(after.ok());
+  const std::int64_t growth =
+      static_cast<std::int64_t>(after->current_bytes) - static_cast<std::int64_t>(before->current_bytes);
   std::printf("soak: 10000 classify requests, RSS %llu -> %llu bytes (growth %lld)\n",
-              static_cast<unsigned long long>(*before), static_cast<unsigned long long>(*after),
+              static_cast<unsigned long long>(before->current_bytes), static_cast<unsigned long long>(after->current_bytes),
               static_cast<long long>(growth));
   if (!kAddressSanitizer) {
     EXPECT_LT(growth, 256 * 1024);

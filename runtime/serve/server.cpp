@@ -12,8 +12,8 @@
 #include <variant>
 
 #include "core/boundary.h"
+#include "core/process_memory.h"
 #include "linnet/boards_generated.h"
-#include "serve/process_memory.h"
 #include "serve/utf8_joiner.h"
 
 #ifndef LINNET_VERSION
@@ -573,7 +573,7 @@ ResponseJson Server::info_json() const {
     if (ota_ == nullptr && name.starts_with("ota_")) continue;
     commands.push_back(name);
   }
-  const auto rss = resident_bytes();
+  const auto rss = read_resident_memory();
   ResponseJson out = {
       {"protocol", kProtocolVersion},
       {"linnet", LINNET_VERSION},
@@ -585,7 +585,7 @@ ResponseJson Server::info_json() const {
         {"context_length", info.context_length},
         {"threads", info.threads}}},
       {"memory",
-       {{"rss_bytes", rss ? ResponseJson(*rss) : ResponseJson(nullptr)},
+       {{"rss_bytes", rss ? ResponseJson(rss->current_bytes) : ResponseJson(nullptr)},
         {"weights_bytes", info.weights_bytes},
         {"planned_bytes", info.planned_bytes}}},
       {"uptime_s", rounded(ms_since(started_) / 1000.0)},
@@ -619,13 +619,13 @@ ResponseJson Server::status_json() const {
     counters = counters_;
   }
   const BackendStatus backend = backend_.status();
-  const auto rss = resident_bytes();
+  const auto rss = read_resident_memory();
   ResponseJson status = {
       {"state", running.is_null() ? "idle" : "busy"},
       {"running", running},
       {"queued", queued},
       {"uptime_s", rounded(ms_since(started_) / 1000.0)},
-      {"rss_bytes", rss ? ResponseJson(*rss) : ResponseJson(nullptr)},
+      {"rss_bytes", rss ? ResponseJson(rss->current_bytes) : ResponseJson(nullptr)},
       {"model_sha256", backend.model_sha256},
       {"context_tokens_used", backend.context_tokens_used},
       {"requests", counters.requests},

@@ -63,7 +63,7 @@ SamplingUsed sampling_used(const SamplerOptions& o) {
 
 Result<SessionBackend::Loaded> SessionBackend::load(const std::string& bundle_path, bool hashed_by_caller) const {
   SessionOptions options = options_.session;
-  if (options_.packed_cache_beside_bundle) options.packed_weights_cache = bundle_path + ".xnnpack";
+  if (options_.packed_cache_beside_bundle) options.executor.packed_weights_cache = bundle_path + ".xnnpack";
   ModelOptions model_options = options_.model;
   if (hashed_by_caller) model_options.verify_sha256 = false;
   Loaded l;
@@ -93,7 +93,7 @@ void SessionBackend::publish_info(const std::string& model_name) {
   i.model_sha256 = to_hex(m.content_sha256());
   i.bundle_schema = b.schema_version();
   i.context_length = static_cast<std::uint32_t>(loaded_.session->context_length());
-  i.threads = static_cast<std::uint32_t>(options_.session.threads);
+  i.threads = static_cast<std::uint32_t>(options_.session.executor.threads);
   i.weights_bytes = b.weight_bytes();
   i.planned_bytes = loaded_.session->memory_bytes();
   std::lock_guard lock(info_mutex_);

@@ -27,7 +27,7 @@ struct SessionBackendOptions {
   SessionOptions session;
   ClassifierOptions classifier;
   // XNNPACK's packed weights in "<bundle>.xnnpack" beside whichever bundle is loaded
-  // (so each OTA slot keeps its own), instead of session.packed_weights_cache.
+  // (so each OTA slot keeps its own), instead of session.executor.packed_weights_cache.
   bool packed_cache_beside_bundle = false;
 };
 

@@ -40,8 +40,8 @@ constexpr long kAllocationsPerReplyLine = 32;
 
 std::unique_ptr<SessionBackend> open_backend() {
   SessionBackendOptions o;
-  o.session.context_length = 512;
-  o.session.threads = 1;
+  o.session.executor.context_length = 512;
+  o.session.executor.threads = 1;
   auto b = SessionBackend::open(linnet::testing::tiny_bundle_path(), "", o);
   EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message());
   return b.ok() ? std::move(b).value() : nullptr;

@@ -18,8 +18,8 @@ constexpr const char* kPolicy = "You are a content moderator. Reply with one lab
 
 SessionBackendOptions small_options() {
   SessionBackendOptions o;
-  o.session.context_length = 512;
-  o.session.threads = 1;
+  o.session.executor.context_length = 512;
+  o.session.executor.threads = 1;
   return o;
 }
 

@@ -25,8 +25,8 @@ std::unique_ptr<Session> make_session(int context = 512) {
   EXPECT_NE(model, nullptr);
   if (model == nullptr) return nullptr;
   SessionOptions options;
-  options.context_length = context;
-  options.threads = 1;
+  options.executor.context_length = context;
+  options.executor.threads = 1;
   auto session = Session::create(*model, options);
   EXPECT_TRUE(session.ok()) << (session.ok() ? "" : session.error().message());
   return session.ok() ? std::move(session).value() : nullptr;
@@ -288,7 +288,8 @@ TEST(DamagedModel, TheHashCheckRefusesItAndNoLabelIsEverGiven) {
   auto model = Model::open(path, skip);
   ASSERT_TRUE(model.ok()) << model.error().message();
   SessionOptions options;
-  options.context_length = 512;
+  options.executor.context_length = 512;
+  options.executor.threads = 1;  // the default before it became the board's
   auto session = Session::create(**model, options);
   ASSERT_TRUE(session.ok()) << session.error().message();
   const std::vector<std::string> labels = {"SAFE", "SPAM", "ABUSE"};

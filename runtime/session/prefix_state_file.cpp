@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/file_replacement.h"
+
 namespace linnet {
 namespace {
 
@@ -61,23 +63,8 @@ Status write_prefix_state_file(const std::string& path, const PrefixStateKey& ke
   const Sha256Digest state_hash = Sha256::of(state);
   std::memcpy(header + 96, state_hash.data(), 32);
 
-  const std::string tmp = path + ".tmp";
-  {
-    File f(std::fopen(tmp.c_str(), "wb"));
-    if (!f) return io_error("cannot create " + tmp, path);
-    if (std::fwrite(header, 1, sizeof header, f.get()) != sizeof header ||
-        (!state.empty() && std::fwrite(state.data(), 1, state.size(), f.get()) != state.size()) ||
-        std::fflush(f.get()) != 0) {
-      Error e = io_error("write failed", path);
-      std::remove(tmp.c_str());
-      return e;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = io_error("cannot rename " + tmp, path);
-    std::remove(tmp.c_str());
-    return e;
-  }
+  Status written = replace_file(path, {std::span<const std::uint8_t>(header), state});
+  if (!written.ok()) return std::move(written).error().with_context("prefix state");
   return ok_status();
 }
 

@@ -6,26 +6,10 @@
 #include <cstring>
 #include <memory>
 
+#include "core/json_text.h"
+
 namespace linnet {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -39,7 +23,7 @@ std::string safetensors_header_json(std::span<const F32Tensor> tensors) {
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const F32Tensor& t = tensors[i];
     if (i > 0) json.push_back(',');
-    append_json_string(json, t.name);
+    json += json_quote(t.name);
     json += ":{\"dtype\":\"F32\",\"shape\":[";
     for (std::size_t d = 0; d < t.shape.size(); ++d) {
       if (d > 0) json.push_back(',');

@@ -50,17 +50,10 @@ Session::Session(const Model& model, Executor executor, Sampler sampler)
 }
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
-  ExecutorOptions executor_options;
+  ExecutorOptions executor_options = options.executor;
   const int max_positions = model.hyper_params().max_position_embeddings;
-  executor_options.context_length =
-      max_positions > 0 ? std::min(options.context_length, max_positions) : options.context_length;
-  executor_options.threads = options.threads;
-  executor_options.batch_tokens = options.batch_tokens;
-  executor_options.linear = options.linear;
-  executor_options.kv_cache = options.kv_cache;
-  executor_options.packed_weights_cache = options.packed_weights_cache;
+  if (max_positions > 0) executor_options.context_length = std::min(executor_options.context_length, max_positions);
   executor_options.weights_identity = model.bundle().content_sha256_hex();
-  executor_options.log = options.log;
   Executor executor = LINNET_TRY(Executor::create(model.bundle().weights(), executor_options));
   SamplerOptions sampling;
   sampling.temperature = 0;

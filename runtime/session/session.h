@@ -6,7 +6,7 @@
 //
 //   auto model = LINNET_TRY(Model::open("m.linnet"));
 //   SessionOptions options;
-//   options.context_length = 2048;
+//   options.executor.context_length = 2048;
 //   auto session = LINNET_TRY(Session::create(*model, options));
 //   auto prompt = LINNET_TRY(session->encode_chat("You are ...", "hello", false));
 //   auto result = LINNET_TRY(session->generate(prompt, GenerationOptions{}, [](std::string_view piece) {
@@ -35,15 +35,10 @@
 namespace linnet {
 
 struct SessionOptions {
-  int context_length = kDefaultContextLength;  // capped by the model's max_position_embeddings
-  int threads = 1;
-  int batch_tokens = 128;     // prefill micro-batch (ExecutorOptions::batch_tokens)
-  LinearImpl linear = LinearImpl::kLinnet;  // who runs the linear layers (ExecutorOptions::linear)
-  KvCacheType kv_cache = KvCacheType::kF16;  // ExecutorOptions::kv_cache
-  // XNNPACK's packed weights in this file (usually "<bundle>.xnnpack"), keyed by the
-  // bundle's SHA-256; empty: packed in memory.
-  std::string packed_weights_cache;
-  std::function<void(std::string_view)> log;  // loading progress; null: silent
+  // The executor's options, passed down whole (runtime/model/executor_options.h has each
+  // default). create() caps executor.context_length by the model's max_position_embeddings
+  // and sets executor.weights_identity to the bundle's content SHA-256.
+  ExecutorOptions executor;
 };
 
 struct GenerationOptions {

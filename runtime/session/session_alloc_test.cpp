@@ -30,8 +30,8 @@ std::unique_ptr<Session> make_session(int threads) {
   EXPECT_NE(model, nullptr);
   if (model == nullptr) return nullptr;
   SessionOptions options;
-  options.context_length = 256;
-  options.threads = threads;
+  options.executor.context_length = 256;
+  options.executor.threads = threads;
   auto session = Session::create(*model, options);
   EXPECT_TRUE(session.ok()) << (session.ok() ? "" : session.error().message());
   return session.ok() ? std::move(session).value() : nullptr;

@@ -48,8 +48,8 @@ class GoldenSession : public ::testing::Test {
     const Model* model = tiny_model("f32");
     ASSERT_NE(model, nullptr);
     SessionOptions options;
-    options.context_length = 1024;
-    options.threads = 2;
+    options.executor.context_length = 1024;
+    options.executor.threads = 2;
     auto session = Session::create(*model, options);
     ASSERT_TRUE(session.ok()) << session.error().message();
     session_ = std::move(session).value();

@@ -141,7 +141,7 @@ typedef enum linnet_kv_cache {
 
 typedef struct linnet_session_options {
   int32_t context_length;     /* positions the memory is planned for; 0 = 4096; >= 0 (capped by the model) */
-  int32_t threads;            /* worker threads, 0..256; 0 = 1 */
+  int32_t threads;            /* worker threads, 0..256; 0 = the board's default (boards/<board>.board `threads`, as the CLI) */
   int32_t prefix_cache_entries; /* prompt-prefix states kept in memory, -1..64; 0 = 2, -1 = none */
   int32_t classify_score_end;   /* 1: also score <|im_end|> after each label; 0 (default) or 1 */
   const char* packed_weights_cache; /* XNNPACK packed-weights file; NULL = in memory */

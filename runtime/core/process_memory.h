@@ -1,11 +1,12 @@
-// Resident memory of this process from /proc/self/status (Linux).
+// Resident memory of this process from /proc/self/status (Linux): the one reader, for
+// `linnet bench` (peak), the serial `info`/`status` (current) and the soak test.
 #pragma once
 
 #include <cstddef>
 
 #include "core/result.h"
 
-namespace linnet::bench {
+namespace linnet {
 
 struct ResidentMemory {
   std::size_t current_bytes = 0;  // VmRSS
@@ -18,4 +19,4 @@ Result<ResidentMemory> read_resident_memory();
 // /proc/self/clear_refs). False when the kernel does not allow it.
 bool reset_peak_resident_memory();
 
-}  // namespace linnet::bench
+}  // namespace linnet

@@ -1,9 +1,9 @@
-#include "bench/process_memory.h"
+#include "core/process_memory.h"
 
 #include <cstdio>
 #include <cstring>
 
-namespace linnet::bench {
+namespace linnet {
 
 Result<ResidentMemory> read_resident_memory() {
   std::FILE* f = std::fopen("/proc/self/status", "r");
@@ -33,4 +33,4 @@ bool reset_peak_resident_memory() {
   return std::fclose(f) == 0 && ok;
 }
 
-}  // namespace linnet::bench
+}  // namespace linnet
