@@ -72,12 +72,15 @@ default_configs() {
   fi
 }
 
+# Answered the same in either stage (tools_board_presets_test runs `--list` from inside
+# stage 2, where LINNET_TEST_STAGE is already set).
+case "${1:-}" in
+  -h|--help) usage 0 ;;
+  --list) printf '%s\n' "${all_configs[@]}"; exit 0 ;;
+esac
+
 # Stage 1 (on the host): make the environment, then run stage 2 inside it.
 if [ "${LINNET_TEST_STAGE:-}" != inner ]; then
-  case "${1:-}" in
-    -h|--help) usage 0 ;;
-    --list) printf '%s\n' "${all_configs[@]}"; exit 0 ;;
-  esac
   for c in "$@"; do
     printf '%s\n' "${all_configs[@]}" | grep -qx -- "${c%:board}" ||
       { echo "test.sh: unknown configuration '$c' (try --list)" >&2; exit 2; }
