@@ -8,10 +8,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "bundle/bundle_format.h"
-#include "bundle/bundle_generated.h"
-#include "bundle/bundle_hash.h"
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/bundle_format.h"
+#include "runtime/bundle/bundle_generated.h"
+#include "runtime/bundle/bundle_hash.h"
+#include "runtime/bundle/tensor_layout.h"
 
 namespace linnet::convert {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/mapped_file.h"
+#include "runtime/core/mapped_file.h"
 
 namespace linnet::sign {
 

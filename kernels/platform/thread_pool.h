@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
-#include "model/memory_plan.h"
+#include "runtime/core/result.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet::bench {
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "bench/memory_bandwidth.h"
-#include "bench/process_memory.h"
+#include "runtime/bench/memory_bandwidth.h"
+#include "runtime/bench/process_memory.h"
 
 namespace linnet::bench {
 namespace {

@@ -1,4 +1,4 @@
-#include "bench/process_memory.h"
+#include "runtime/bench/process_memory.h"
 
 #include <cstdio>
 #include <cstring>

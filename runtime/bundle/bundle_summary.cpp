@@ -1,4 +1,4 @@
-#include "bundle/bundle_summary.h"
+#include "runtime/bundle/bundle_summary.h"
 
 #include <cstdio>
 #include <ctime>

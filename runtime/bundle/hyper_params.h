@@ -3,8 +3,8 @@
 // them) and keep every size product inside int64 and every index inside int.
 #pragma once
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

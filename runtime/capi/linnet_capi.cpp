@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "kernels/platform/thread_pool.h"
-#include "session/classifier.h"
-#include "session/model.h"
-#include "session/session.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/model.h"
+#include "runtime/session/session.h"
 
 struct linnet_model {
   std::unique_ptr<linnet::Model> model;

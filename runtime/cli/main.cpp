@@ -3,7 +3,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/commands.h"
+#include "runtime/cli/commands.h"
 
 namespace linnet::cli {
 

@@ -17,9 +17,9 @@
 #include <memory>
 #include <span>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet {
 

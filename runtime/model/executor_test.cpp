@@ -1,7 +1,7 @@
 // Executor behaviour on qwen35-tiny-a (checkpoint converted to float32 in memory):
 // zero heap allocations on the token path, state carried across calls, snapshots,
 // errors instead of crashes. Logit values themselves are checked in tests/golden.
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 #include <gtest/gtest.h>
 

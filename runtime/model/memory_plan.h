@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

@@ -1,8 +1,8 @@
-#include "report/memory_report.h"
+#include "runtime/report/memory_report.h"
 
 #include <cstdio>
 
-#include "bundle/bundle_summary.h"
+#include "runtime/bundle/bundle_summary.h"
 
 namespace linnet {
 namespace {

@@ -1,4 +1,4 @@
-#include "serve/process_memory.h"
+#include "runtime/serve/process_memory.h"
 
 #include <unistd.h>
 

@@ -1,11 +1,11 @@
-#include "serve/request.h"
+#include "runtime/serve/request.h"
 
 #include <cmath>
 #include <initializer_list>
 #include <limits>
 
-#include "serve/base64.h"
-#include "serve/crc32.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/crc32.h"
 
 namespace linnet::serve {
 namespace {

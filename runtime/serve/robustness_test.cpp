@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include "serve/process_memory.h"
-#include "serve/testing/pty_client.h"
+#include "runtime/serve/process_memory.h"
+#include "runtime/serve/testing/pty_client.h"
 
 namespace linnet::serve::testing {
 namespace {

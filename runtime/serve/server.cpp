@@ -1,4 +1,4 @@
-#include "serve/server.h"
+#include "runtime/serve/server.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "linnet/boards_generated.h"
-#include "serve/process_memory.h"
-#include "serve/utf8_joiner.h"
+#include "runtime/serve/process_memory.h"
+#include "runtime/serve/utf8_joiner.h"
 
 #ifndef LINNET_VERSION
 #define LINNET_VERSION "unknown"

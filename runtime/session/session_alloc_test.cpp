@@ -4,8 +4,8 @@
 // (tests/alloc_counter/alloc_counter.h).
 #include <gtest/gtest.h>
 
-#include "session/session.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/session/session.h"
+#include "runtime/session/testing/tiny_model.h"
 #include "tests/alloc_counter/alloc_counter.h"
 
 namespace linnet {

@@ -1,11 +1,11 @@
-#include "serve/testing/fake_backend.h"
+#include "runtime/serve/testing/fake_backend.h"
 
 #include <charconv>
 #include <limits>
 #include <sstream>
 #include <thread>
 
-#include "core/sha256.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet::serve::testing {
 namespace {
