@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "kernels/reference/linear_ref.h"
 
 namespace linnet::kernels {

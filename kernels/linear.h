@@ -10,8 +10,8 @@
 #include <memory>
 #include <span>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

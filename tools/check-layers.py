@@ -24,13 +24,13 @@ import re
 import sys
 from pathlib import Path
 
-SCANNED = ("runtime", "kernels", "converter", "tests", "samples")
+SCANNED = ("runtime", "kernels", "converter", "tests", "samples", "bench")
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".c", ".inc")
-INCLUDE_ROOTS = ("runtime", ".", "runtime/include")
+INCLUDE_ROOTS = (".", "runtime/include")
 # Headers generated at build time (not in the tree), and the layer that owns each.
 GENERATED = {
-    "bundle/bundle_generated.h": "runtime/bundle",   # flatc, runtime/bundle/bundle.fbs
-    "ota/update_generated.h": "runtime/ota",         # flatc, runtime/ota/update.fbs
+    "runtime/bundle/bundle_generated.h": "runtime/bundle",   # flatc, runtime/bundle/bundle.fbs
+    "runtime/ota/update_generated.h": "runtime/ota",         # flatc, runtime/ota/update.fbs
     "linnet/boards_generated.h": "boards",           # cmake/LinnetBoards.cmake, boards/*.board
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')

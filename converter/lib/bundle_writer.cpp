@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <optional>
 
-#include "bundle/bundle_format.h"
-#include "bundle/bundle_generated.h"
-#include "bundle/bundle_hash.h"
-#include "bundle/tensor_layout.h"
-#include "core/file_replacement.h"
+#include "runtime/bundle/bundle_format.h"
+#include "runtime/bundle/bundle_generated.h"
+#include "runtime/bundle/bundle_hash.h"
+#include "runtime/bundle/tensor_layout.h"
+#include "runtime/core/file_replacement.h"
 
 namespace linnet::convert {
 namespace {

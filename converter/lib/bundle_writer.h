@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "bundle/bundle.h"
-#include "bundle/model_view.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/bundle/model_view.h"
 #include "converter/lib/tokenizer_json.h"
-#include "core/result.h"
-#include "core/sha256.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet::convert {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "bundle/tensor_catalog.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/bundle/tensor_catalog.h"
 #include "converter/lib/safetensors.h"
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::convert {
 

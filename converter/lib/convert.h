@@ -13,13 +13,13 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "bundle/tensor_catalog.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/bundle/tensor_catalog.h"
 #include "converter/lib/bundle_writer.h"
 #include "converter/lib/quant_policy.h"
 #include "converter/lib/quantize.h"
-#include "core/result.h"
-#include "core/sha256.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet::convert {
 

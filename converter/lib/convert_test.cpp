@@ -20,7 +20,7 @@
 
 #include "kernels/qlinear/tiled_pack.h"
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/quantize.h"
 #include "converter/lib/safetensors.h"
 #include "converter/lib/test_checkpoint.h"

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bundle/hyper_params.h"
+#include "runtime/bundle/hyper_params.h"
 
 namespace linnet::convert {
 namespace {

@@ -8,9 +8,9 @@
 
 #include <string>
 
-#include "bundle/bundle.h"
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet::convert {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "bundle/bundle_format.h"
+#include "runtime/bundle/bundle_format.h"
 
 namespace linnet::convert {
 

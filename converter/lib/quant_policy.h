@@ -14,9 +14,9 @@
 #include <span>
 #include <string_view>
 
-#include "bundle/model_view.h"
-#include "bundle/tensor_catalog.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/bundle/tensor_catalog.h"
+#include "runtime/core/result.h"
 
 namespace linnet::convert {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "converter/lib/safetensors.h"
 #include "kernels/qlinear/tiled_pack.h"
 

@@ -17,8 +17,8 @@
 #include <span>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet::convert {
 

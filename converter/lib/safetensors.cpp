@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/file_replacement.h"
+#include "runtime/core/file_replacement.h"
 
 namespace linnet::convert {
 namespace {

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/mapped_file.h"
-#include "core/result.h"
+#include "runtime/core/mapped_file.h"
+#include "runtime/core/result.h"
 
 namespace linnet::convert {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "bundle/tensor_catalog.h"
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_catalog.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "converter/lib/hf_config.h"
 #include "converter/lib/safetensors.h"
 

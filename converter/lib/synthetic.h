@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 #include "converter/lib/convert.h"
 #include "converter/lib/tokenizer_json.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
-#include "tokenizer/tokenizer_source.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/tokenizer_source.h"
 
 namespace linnet::convert {
 

@@ -7,7 +7,7 @@
 
 #include "converter/sign/signing_key.h"
 #include "converter/sign/update_writer.h"
-#include "ota/public_key.h"
+#include "runtime/ota/public_key.h"
 
 namespace linnet::sign {
 namespace {

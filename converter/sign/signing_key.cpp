@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ota/public_key.h"
+#include "runtime/ota/public_key.h"
 
 namespace linnet::sign {
 namespace {

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "core/sha256.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet::sign {
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/file_replacement.h"
-#include "core/mapped_file.h"
+#include "runtime/core/file_replacement.h"
+#include "runtime/core/mapped_file.h"
 
 namespace linnet::sign {
 

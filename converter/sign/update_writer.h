@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
-#include "ota/update_file.h"
+#include "runtime/core/result.h"
+#include "runtime/ota/update_file.h"
 #include "converter/sign/signing_key.h"
 
 namespace linnet::sign {

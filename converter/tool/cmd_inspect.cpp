@@ -3,7 +3,7 @@
 // context length (default 4096, capped at the model's maximum) and thread count.
 #include <cstdio>
 
-#include "report/bundle_report.h"
+#include "runtime/report/bundle_report.h"
 #include "converter/tool/commands.h"
 
 namespace linnet::convert::tool {

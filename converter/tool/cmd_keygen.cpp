@@ -6,7 +6,7 @@
 
 #include "converter/sign/signing_key.h"
 #include "converter/tool/commands.h"
-#include "ota/public_key.h"
+#include "runtime/ota/public_key.h"
 
 namespace linnet::convert::tool {
 

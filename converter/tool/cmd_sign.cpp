@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <string>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/sign/update_writer.h"
 #include "converter/tool/commands.h"
-#include "ota/public_key.h"
+#include "runtime/ota/public_key.h"
 
 namespace linnet::convert::tool {
 namespace {

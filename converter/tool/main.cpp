@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "converter/tool/commands.h"
-#include "core/boundary.h"
+#include "runtime/core/boundary.h"
 
 namespace linnet::convert::tool {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

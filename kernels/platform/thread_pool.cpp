@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/boundary.h"
+#include "runtime/core/boundary.h"
 
 namespace linnet::kernels {
 

@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 
 namespace linnet::kernels {
 

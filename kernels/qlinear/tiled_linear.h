@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 #include "kernels/linear.h"
 #include "kernels/platform/cpu_features.h"
 #include "kernels/platform/thread_pool.h"

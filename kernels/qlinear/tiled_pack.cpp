@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "kernels/reference/half_ref.h"
 
 namespace linnet::kernels {

@@ -16,8 +16,8 @@
 #include <span>
 #include <vector>
 
-#include "bundle/bundle_format.h"
-#include "bundle/model_view.h"
+#include "runtime/bundle/bundle_format.h"
+#include "runtime/bundle/model_view.h"
 
 namespace linnet::kernels {
 

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "kernels/qlinear/tiled_pack.h"
 #include "kernels/reference/half_ref.h"
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <span>
 
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 
 namespace linnet::kernels {
 

@@ -22,8 +22,8 @@
 #include <cstdint>
 #include <span>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 #include "kernels/xnnpack/packed_weights_cache.h"
 #include "kernels/xnnpack/xnn_context.h"
 

@@ -37,7 +37,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

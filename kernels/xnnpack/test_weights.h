@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 #include "kernels/qlinear/tiled_pack.h"
 
 namespace linnet::kernels::testing {

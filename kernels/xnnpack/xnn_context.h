@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::kernels {
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/mapped_file.h"
+#include "runtime/core/mapped_file.h"
 #include "kernels/platform/cpu_features.h"
 #include "kernels/reference/linear_ref.h"
 #include "kernels/xnnpack/fully_connected.h"

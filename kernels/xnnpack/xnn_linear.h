@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 #include "kernels/linear.h"
 #include "kernels/platform/thread_pool.h"
 

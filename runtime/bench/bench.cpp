@@ -1,4 +1,4 @@
-#include "bench/bench.h"
+#include "runtime/bench/bench.h"
 
 #include <unistd.h>
 
@@ -10,14 +10,14 @@
 #include <random>
 #include <span>
 
-#include "bench/memory_bandwidth.h"
-#include "bundle/bundle.h"
-#include "core/json_text.h"
-#include "core/process_memory.h"
+#include "runtime/bench/memory_bandwidth.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/core/json_text.h"
+#include "runtime/core/process_memory.h"
 #include "kernels/platform/cpu_features.h"
 #include "kernels/platform/thread_pool.h"
 #include "linnet/boards_generated.h"
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 namespace linnet::bench {
 

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
-#include "model/executor_options.h"
-#include "model/memory_plan.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor_options.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet::bench {
 

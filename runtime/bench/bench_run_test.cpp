@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench.h"
-#include "bundle/bundle.h"
+#include "runtime/bench/bench.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/convert.h"
-#include "core/mapped_file.h"
-#include "model/executor.h"
+#include "runtime/core/mapped_file.h"
+#include "runtime/model/executor.h"
 #include "tests/golden/checkpoint_weights.h"
 
 namespace linnet::bench {

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "bench/memory_bandwidth.h"
-#include "core/process_memory.h"
+#include "runtime/bench/memory_bandwidth.h"
+#include "runtime/core/process_memory.h"
 
 namespace linnet::bench {
 namespace {

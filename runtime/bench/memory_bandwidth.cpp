@@ -1,4 +1,4 @@
-#include "bench/memory_bandwidth.h"
+#include "runtime/bench/memory_bandwidth.h"
 
 #include <sys/mman.h>
 

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 #include "kernels/platform/thread_pool.h"
 
 namespace linnet::bench {

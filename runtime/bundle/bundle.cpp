@@ -1,14 +1,14 @@
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <unordered_map>
 
-#include "bundle/bundle_format.h"
-#include "bundle/bundle_generated.h"
-#include "bundle/hyper_params.h"
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/bundle_format.h"
+#include "runtime/bundle/bundle_generated.h"
+#include "runtime/bundle/hyper_params.h"
+#include "runtime/bundle/tensor_layout.h"
 
 namespace linnet {
 namespace {

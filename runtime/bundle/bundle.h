@@ -15,12 +15,12 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/bundle_hash.h"
-#include "bundle/model_view.h"
-#include "bundle/tensor_catalog.h"
-#include "core/mapped_file.h"
-#include "core/result.h"
-#include "tokenizer/tokenizer_source.h"
+#include "runtime/bundle/bundle_hash.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/bundle/tensor_catalog.h"
+#include "runtime/core/mapped_file.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/tokenizer_source.h"
 
 namespace linnet {
 

@@ -1,11 +1,11 @@
-#include "bundle/bundle_hash.h"
+#include "runtime/bundle/bundle_hash.h"
 
 #include <algorithm>
 #include <array>
 #include <string>
 
-#include "bundle/bundle_format.h"
-#include "bundle/bundle_generated.h"
+#include "runtime/bundle/bundle_format.h"
+#include "runtime/bundle/bundle_generated.h"
 
 namespace linnet {
 

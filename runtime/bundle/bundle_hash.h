@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <span>
 
-#include "core/result.h"
-#include "core/sha256.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet {
 namespace fb {

@@ -1,10 +1,10 @@
-#include "bundle/bundle_summary.h"
+#include "runtime/bundle/bundle_summary.h"
 
 #include <cstdio>
 #include <ctime>
 #include <map>
 
-#include "core/json_text.h"
+#include "runtime/core/json_text.h"
 
 namespace linnet {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 
 namespace linnet {
 

@@ -3,7 +3,7 @@
 // single fields rewritten in place (offsets outside the file, misaligned, overlapping,
 // wrong lengths, shapes, dtypes, names, versions). Every damaged file must be refused with
 // a message (or, for damage the structure cannot see, fail --verify), never crash.
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/bundle_generated.h"
+#include "runtime/bundle/bundle_generated.h"
 #include "converter/lib/convert.h"
 #include "converter/lib/synthetic.h"
 #include "converter/lib/test_checkpoint.h"

@@ -1,4 +1,4 @@
-#include "bundle/hyper_params.h"
+#include "runtime/bundle/hyper_params.h"
 
 #include <cmath>
 #include <string>

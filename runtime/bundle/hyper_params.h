@@ -4,8 +4,8 @@
 // inside int64 and every index inside int.
 #pragma once
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

@@ -1,4 +1,4 @@
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 
 namespace linnet {
 

@@ -1,4 +1,4 @@
-#include "bundle/tensor_catalog.h"
+#include "runtime/bundle/tensor_catalog.h"
 
 namespace linnet {
 

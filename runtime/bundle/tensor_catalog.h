@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/model_view.h"
+#include "runtime/bundle/model_view.h"
 
 namespace linnet {
 

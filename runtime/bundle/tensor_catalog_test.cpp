@@ -1,11 +1,11 @@
-#include "bundle/tensor_catalog.h"
+#include "runtime/bundle/tensor_catalog.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "bundle/hyper_params.h"
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/hyper_params.h"
+#include "runtime/bundle/tensor_layout.h"
 
 namespace linnet {
 namespace {

@@ -1,8 +1,8 @@
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 
 #include <string>
 
-#include "bundle/bundle_format.h"
+#include "runtime/bundle/bundle_format.h"
 
 namespace linnet {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "linnet/linnet.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace {
 

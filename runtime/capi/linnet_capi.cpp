@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "core/boundary.h"
+#include "runtime/core/boundary.h"
 #include "kernels/platform/thread_pool.h"
-#include "session/classifier.h"
-#include "session/model.h"
-#include "session/session.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/model.h"
+#include "runtime/session/session.h"
 
 struct linnet_model {
   std::unique_ptr<linnet::Model> model;

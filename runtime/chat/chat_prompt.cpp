@@ -1,4 +1,4 @@
-#include "chat/chat_prompt.h"
+#include "runtime/chat/chat_prompt.h"
 
 namespace linnet {
 namespace {

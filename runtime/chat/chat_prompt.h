@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet {
 

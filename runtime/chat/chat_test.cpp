@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "chat/chat_prompt.h"
-#include "chat/stop_condition.h"
+#include "runtime/chat/chat_prompt.h"
+#include "runtime/chat/stop_condition.h"
 #include "converter/lib/safetensors.h"
 #include "converter/lib/tokenizer_json.h"
 

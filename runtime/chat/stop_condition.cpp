@@ -1,4 +1,4 @@
-#include "chat/stop_condition.h"
+#include "runtime/chat/stop_condition.h"
 
 namespace linnet {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "tokenizer/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet {
 

@@ -1,8 +1,8 @@
-#include "cli/cli_args.h"
+#include "runtime/cli/cli_args.h"
 
 #include <cstdio>
 
-#include "cli/session_setup.h"
+#include "runtime/cli/session_setup.h"
 
 namespace linnet::cli {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "cli/commands.h"
+#include "runtime/cli/commands.h"
 
 namespace linnet::cli {
 

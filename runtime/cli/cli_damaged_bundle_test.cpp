@@ -12,7 +12,7 @@
 #include <iterator>
 #include <string>
 
-#include "session/testing/tiny_model.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace {
 

@@ -16,12 +16,12 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/bundle.h"
-#include "bundle/bundle_generated.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/bundle/bundle_generated.h"
 #include "converter/sign/signing_key.h"
-#include "ota/public_key.h"
-#include "serve/request.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/ota/public_key.h"
+#include "runtime/serve/request.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace linnet::cli {
 namespace {

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <string>
 
-#include "bench/bench.h"
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/session_setup.h"
+#include "runtime/bench/bench.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/session_setup.h"
 
 namespace linnet::cli {
 

@@ -31,12 +31,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/classify_bench.h"
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/session_setup.h"
-#include "serve/classify_fields.h"
-#include "session/classifier.h"
+#include "runtime/bench/classify_bench.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/session_setup.h"
+#include "runtime/serve/classify_fields.h"
+#include "runtime/session/classifier.h"
 
 namespace linnet::cli {
 namespace {
@@ -330,7 +330,7 @@ int run_classify(Args args) {
   if (!loaded) return 1;
   Session& session = *loaded->session;
   if (f.bench) {
-    ClassifyBenchOptions b;
+    bench::ClassifyBenchOptions b;
     b.runs = f.runs;
     b.system_tokens = f.system_tokens;
     b.message_tokens = f.message_tokens;
@@ -338,7 +338,7 @@ int run_classify(Args args) {
     b.score_end_token = f.classifier.score_end_token;
     b.json = f.json;
     b.bundle_path = f.bundle;
-    return run_classify_bench(session, b);
+    return bench::run_classify_bench(session, b);
   }
 
   Classifier classifier(f.classifier);

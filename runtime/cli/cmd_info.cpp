@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli_args.h"
-#include "report/bundle_report.h"
-#include "cli/commands.h"
-#include "ota/public_key.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/report/bundle_report.h"
+#include "runtime/cli/commands.h"
+#include "runtime/ota/public_key.h"
 
 namespace linnet::cli {
 

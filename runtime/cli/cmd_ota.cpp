@@ -20,12 +20,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/session_setup.h"
-#include "ota/bundle_trial.h"
-#include "ota/ota_agent.h"
-#include "ota/session_self_test.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/session_setup.h"
+#include "runtime/ota/bundle_trial.h"
+#include "runtime/ota/ota_agent.h"
+#include "runtime/ota/session_self_test.h"
 
 namespace linnet::cli {
 namespace {

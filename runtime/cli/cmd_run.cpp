@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/generation_flags.h"
-#include "cli/session_setup.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/generation_flags.h"
+#include "runtime/cli/session_setup.h"
 
 namespace linnet::cli {
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/session_setup.h"
-#include "session/safetensors_writer.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/session_setup.h"
+#include "runtime/session/safetensors_writer.h"
 
 namespace linnet::cli {
 namespace {

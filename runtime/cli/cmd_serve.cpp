@@ -30,16 +30,16 @@
 #include <string>
 #include <thread>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "cli/session_setup.h"
-#include "core/boundary.h"
-#include "ota/bundle_trial.h"
-#include "ota/ota_agent.h"
-#include "ota/session_self_test.h"
-#include "serve/ota_agent_port.h"
-#include "serve/server.h"
-#include "serve/session_backend.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/session_setup.h"
+#include "runtime/core/boundary.h"
+#include "runtime/ota/bundle_trial.h"
+#include "runtime/ota/ota_agent.h"
+#include "runtime/ota/session_self_test.h"
+#include "runtime/serve/ota_agent_port.h"
+#include "runtime/serve/server.h"
+#include "runtime/serve/session_backend.h"
 
 namespace linnet::cli {
 namespace {

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/bundle.h"
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet::cli {
 namespace {

@@ -1,9 +1,9 @@
-#include "cli/generation_flags.h"
+#include "runtime/cli/generation_flags.h"
 
 #include <chrono>
 #include <cstdio>
 
-#include "cli/session_setup.h"
+#include "runtime/cli/session_setup.h"
 
 namespace linnet::cli {
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <optional>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "session/session.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/session/session.h"
 
 namespace linnet::cli {
 

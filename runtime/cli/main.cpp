@@ -3,8 +3,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/commands.h"
-#include "core/boundary.h"
+#include "runtime/cli/commands.h"
+#include "runtime/core/boundary.h"
 
 namespace linnet::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/session_setup.h"
+#include "runtime/cli/session_setup.h"
 
 #include <charconv>
 #include <cstdio>

@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "cli/cli_args.h"
-#include "cli/commands.h"
-#include "session/model.h"
-#include "session/session.h"
+#include "runtime/cli/cli_args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/session/model.h"
+#include "runtime/session/session.h"
 
 namespace linnet::cli {
 

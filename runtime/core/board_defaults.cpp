@@ -1,4 +1,4 @@
-#include "core/board_defaults.h"
+#include "runtime/core/board_defaults.h"
 
 #include "linnet/boards_generated.h"
 

@@ -1,4 +1,4 @@
-#include "core/boundary.h"
+#include "runtime/core/boundary.h"
 
 #include <exception>
 #include <new>

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <utility>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

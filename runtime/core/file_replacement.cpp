@@ -1,4 +1,4 @@
-#include "core/file_replacement.h"
+#include "runtime/core/file_replacement.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -14,7 +14,7 @@
 #include <span>
 #include <string>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

@@ -1,4 +1,4 @@
-#include "core/file_replacement.h"
+#include "runtime/core/file_replacement.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

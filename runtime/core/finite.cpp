@@ -1,4 +1,4 @@
-#include "core/finite.h"
+#include "runtime/core/finite.h"
 
 #include <algorithm>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "core/json_text.h"
+#include "runtime/core/json_text.h"
 
 #include <nlohmann/json.hpp>
 

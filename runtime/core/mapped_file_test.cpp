@@ -1,7 +1,7 @@
 // MappedFile and drop_file_mapped_pages: the pages of a mapped file touched by reading count
 // in this process's resident memory until dropped; dropped pages read back the same bytes.
-#include "core/mapped_file.h"
-#include "core/process_memory.h"
+#include "runtime/core/mapped_file.h"
+#include "runtime/core/process_memory.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

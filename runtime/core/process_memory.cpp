@@ -1,4 +1,4 @@
-#include "core/process_memory.h"
+#include "runtime/core/process_memory.h"
 
 #include <cstdio>
 #include <cstring>

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

@@ -1,4 +1,4 @@
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

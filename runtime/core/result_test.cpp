@@ -1,8 +1,8 @@
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 #include <gtest/gtest.h>
 
-#include "core/sha256.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/sha256.h"
+#include "runtime/core/sha256.h"
 
 #include <mbedtls/sha256.h>
 

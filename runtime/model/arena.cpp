@@ -1,4 +1,4 @@
-#include "model/arena.h"
+#include "runtime/model/arena.h"
 
 #include <cstdlib>
 #include <cstring>

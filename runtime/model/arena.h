@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

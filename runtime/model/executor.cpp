@@ -1,4 +1,4 @@
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "bundle/hyper_params.h"
-#include "core/mapped_file.h"
+#include "runtime/bundle/hyper_params.h"
+#include "runtime/core/mapped_file.h"
 #include "kernels/dispatch/kernel_set.h"
 #include "kernels/linear.h"
 #include "kernels/platform/denormals.h"
@@ -22,10 +22,10 @@
 #include "kernels/reference/rope_ref.h"
 #include "kernels/qlinear/tiled_linear.h"
 #include "kernels/xnnpack/xnn_linear.h"
-#include "model/arena.h"
-#include "model/executor_heap.h"
-#include "model/executor_buffers.h"
-#include "model/kv_cache.h"
+#include "runtime/model/arena.h"
+#include "runtime/model/executor_heap.h"
+#include "runtime/model/executor_buffers.h"
+#include "runtime/model/kv_cache.h"
 
 namespace linnet {
 namespace {

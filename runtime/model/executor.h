@@ -17,10 +17,10 @@
 #include <memory>
 #include <span>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
-#include "model/executor_options.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor_options.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet {
 

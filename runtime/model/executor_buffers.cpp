@@ -1,4 +1,4 @@
-#include "model/executor_buffers.h"
+#include "runtime/model/executor_buffers.h"
 
 #include <algorithm>
 #include <string>

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "model/arena.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/model/arena.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet {
 

@@ -1,4 +1,4 @@
-#include "model/executor_heap.h"
+#include "runtime/model/executor_heap.h"
 
 #include <algorithm>
 #include <string>

@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet {
 

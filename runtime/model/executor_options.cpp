@@ -1,4 +1,4 @@
-#include "model/executor_options.h"
+#include "runtime/model/executor_options.h"
 
 namespace linnet {
 

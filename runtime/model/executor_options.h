@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/board_defaults.h"
+#include "runtime/core/board_defaults.h"
 
 namespace linnet {
 

@@ -1,7 +1,7 @@
 // Executor behaviour on qwen35-tiny-a (checkpoint converted to float32 in memory):
 // zero heap allocations on the token path, state carried across calls, snapshots,
 // errors instead of crashes. Logit values themselves are checked in tests/golden.
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "kernels/qlinear/tiled_pack.h"
-#include "model/executor_heap.h"
+#include "runtime/model/executor_heap.h"
 #include "tests/alloc_counter/alloc_counter.h"
 #include "tests/golden/checkpoint_weights.h"
 #include "tests/golden/golden_util.h"

@@ -11,7 +11,7 @@
 
 #include "kernels/reference/int8_rows.h"
 #include "kernels/vec/vec_target.h"
-#include "model/executor_buffers.h"
+#include "runtime/model/executor_buffers.h"
 
 namespace linnet {
 

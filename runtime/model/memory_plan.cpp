@@ -1,8 +1,8 @@
-#include "model/memory_plan.h"
+#include "runtime/model/memory_plan.h"
 
 #include <cstdio>
 
-#include "model/executor_buffers.h"
+#include "runtime/model/executor_buffers.h"
 
 namespace linnet {
 namespace {

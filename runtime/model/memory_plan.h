@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
-#include "model/executor_options.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor_options.h"
 
 namespace linnet {
 

@@ -1,6 +1,6 @@
-#include "ota/bundle_trial.h"
+#include "runtime/ota/bundle_trial.h"
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 
 namespace linnet::ota {
 

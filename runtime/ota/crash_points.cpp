@@ -1,4 +1,4 @@
-#include "ota/crash_points.h"
+#include "runtime/ota/crash_points.h"
 
 #include <signal.h>
 #include <unistd.h>

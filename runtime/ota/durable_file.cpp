@@ -1,4 +1,4 @@
-#include "ota/durable_file.h"
+#include "runtime/ota/durable_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

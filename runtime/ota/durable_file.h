@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "ota/crash_points.h"
+#include "runtime/core/result.h"
+#include "runtime/ota/crash_points.h"
 
 namespace linnet::ota {
 

@@ -1,4 +1,4 @@
-#include "ota/ota_agent.h"
+#include "runtime/ota/ota_agent.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "ota/durable_file.h"
-#include "ota/state_files.h"
+#include "runtime/ota/durable_file.h"
+#include "runtime/ota/state_files.h"
 
 namespace linnet::ota {
 namespace {

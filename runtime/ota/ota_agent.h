@@ -38,11 +38,11 @@
 #include <span>
 #include <string>
 
-#include "core/result.h"
-#include "ota/crash_points.h"
-#include "ota/public_key.h"
-#include "ota/store_state.h"
-#include "ota/update_file.h"
+#include "runtime/core/result.h"
+#include "runtime/ota/crash_points.h"
+#include "runtime/ota/public_key.h"
+#include "runtime/ota/store_state.h"
+#include "runtime/ota/update_file.h"
 
 namespace linnet::ota {
 

@@ -1,6 +1,6 @@
 // The agent against fake bundles (the trial loader is a stand-in that checks a magic
 // prefix); tests/faults/ runs the same agent on real bundles with crashes injected.
-#include "ota/ota_agent.h"
+#include "runtime/ota/ota_agent.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,8 +12,8 @@
 
 #include "converter/sign/signing_key.h"
 #include "converter/sign/update_writer.h"
-#include "ota/durable_file.h"
-#include "ota/testing/agent_fixture.h"
+#include "runtime/ota/durable_file.h"
+#include "runtime/ota/testing/agent_fixture.h"
 
 namespace linnet::ota {
 namespace {

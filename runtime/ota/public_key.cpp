@@ -1,4 +1,4 @@
-#include "ota/public_key.h"
+#include "runtime/ota/public_key.h"
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "ota/durable_file.h"
+#include "runtime/ota/durable_file.h"
 
 namespace linnet::ota {
 

@@ -1,8 +1,8 @@
-#include "ota/session_self_test.h"
+#include "runtime/ota/session_self_test.h"
 
 #include <algorithm>
 
-#include "session/session.h"
+#include "runtime/session/session.h"
 
 namespace linnet::ota {
 namespace {

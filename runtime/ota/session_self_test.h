@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "core/result.h"
-#include "ota/update_file.h"
+#include "runtime/core/result.h"
+#include "runtime/ota/update_file.h"
 
 namespace linnet::ota {
 

@@ -1,12 +1,12 @@
 // The self-test runner on the tiny reference model. Expected answers come from
 // ../shared/models/qwen35-tiny-a/reference.json (greedy cases gen0 and gen1) and
 // reference.safetensors (gen0.output_ids), never from Linnet itself.
-#include "ota/session_self_test.h"
+#include "runtime/ota/session_self_test.h"
 
 #include <gtest/gtest.h>
 
 #include "converter/lib/safetensors.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace linnet::ota {
 namespace {

@@ -1,8 +1,8 @@
-#include "ota/state_files.h"
+#include "runtime/ota/state_files.h"
 
 #include <vector>
 
-#include "ota/durable_file.h"
+#include "runtime/ota/durable_file.h"
 
 namespace linnet::ota {
 namespace {

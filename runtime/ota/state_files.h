@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "core/result.h"
-#include "ota/crash_points.h"
-#include "ota/store_state.h"
+#include "runtime/core/result.h"
+#include "runtime/ota/crash_points.h"
+#include "runtime/ota/store_state.h"
 
 namespace linnet::ota {
 

@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ota/ota_agent.h"
-#include "ota/testing/agent_fixture.h"
+#include "runtime/ota/ota_agent.h"
+#include "runtime/ota/testing/agent_fixture.h"
 
 namespace linnet::ota {
 namespace {

@@ -1,4 +1,4 @@
-#include "ota/store_state.h"
+#include "runtime/ota/store_state.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "ota/update_file.h"
+#include "runtime/ota/update_file.h"
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "ota/update_generated.h"
+#include "runtime/ota/update_generated.h"
 
 #ifndef LINNET_VERSION_MAJOR
 #error "LINNET_VERSION_MAJOR/MINOR/PATCH come from runtime/ota/CMakeLists.txt"

@@ -1,4 +1,4 @@
-#include "ota/update_file.h"
+#include "runtime/ota/update_file.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "report/bundle_report.h"
+#include "runtime/report/bundle_report.h"
 
 #include <charconv>
 
-#include "bundle/bundle.h"
-#include "bundle/bundle_summary.h"
-#include "report/memory_report.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/bundle/bundle_summary.h"
+#include "runtime/report/memory_report.h"
 
 namespace linnet {
 

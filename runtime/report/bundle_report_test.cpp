@@ -1,6 +1,6 @@
 // The shared `linnet info` / `linnet-convert inspect` report: argument parsing and the
 // report of a converted reference model (its text and JSON forms agree on the facts).
-#include "report/bundle_report.h"
+#include "runtime/report/bundle_report.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle/bundle.h"
-#include "report/memory_report.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/report/memory_report.h"
 #include "converter/lib/convert.h"
 #include "converter/lib/test_checkpoint.h"
 

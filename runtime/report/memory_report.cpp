@@ -1,11 +1,11 @@
-#include "report/memory_report.h"
+#include "runtime/report/memory_report.h"
 
 #include <cstdio>
 
-#include "bundle/bundle_summary.h"
-#include "core/json_text.h"
-#include "model/executor_heap.h"
-#include "session/session_memory.h"
+#include "runtime/bundle/bundle_summary.h"
+#include "runtime/core/json_text.h"
+#include "runtime/model/executor_heap.h"
+#include "runtime/session/session_memory.h"
 
 namespace linnet {
 namespace {

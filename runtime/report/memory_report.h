@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "bundle/bundle.h"
-#include "core/result.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/core/result.h"
+#include "runtime/model/memory_plan.h"
 
 namespace linnet {
 

@@ -1,11 +1,11 @@
-#include "sampling/sampler.h"
+#include "runtime/sampling/sampler.h"
 
 #include <algorithm>
 #include <functional>
 #include <cmath>
 #include <string>
 
-#include "core/finite.h"
+#include "runtime/core/finite.h"
 
 namespace linnet {
 namespace {

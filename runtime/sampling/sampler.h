@@ -21,8 +21,8 @@
 #include <span>
 #include <vector>
 
-#include "core/result.h"
-#include "tokenizer/token_id.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/token_id.h"
 
 namespace linnet {
 

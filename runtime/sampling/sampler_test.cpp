@@ -1,4 +1,4 @@
-#include "sampling/sampler.h"
+#include "runtime/sampling/sampler.h"
 
 #include <algorithm>
 #include <atomic>

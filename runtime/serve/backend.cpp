@@ -1,4 +1,4 @@
-#include "serve/backend.h"
+#include "runtime/serve/backend.h"
 
 namespace linnet::serve {
 

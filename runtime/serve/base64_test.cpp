@@ -1,4 +1,4 @@
-#include "serve/base64.h"
+#include "runtime/serve/base64.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "serve/classify_fields.h"
+#include "runtime/serve/classify_fields.h"
 
 #include <limits>
 
-#include "serve/field_reader.h"
-#include "serve/protocol.h"
+#include "runtime/serve/field_reader.h"
+#include "runtime/serve/protocol.h"
 
 namespace linnet::serve {
 

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::serve {
 

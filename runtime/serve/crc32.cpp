@@ -1,4 +1,4 @@
-#include "serve/crc32.h"
+#include "runtime/serve/crc32.h"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "serve/line_framer.h"
+#include "runtime/serve/line_framer.h"
 
 #include <gtest/gtest.h>
 

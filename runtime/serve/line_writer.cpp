@@ -1,4 +1,4 @@
-#include "serve/line_writer.h"
+#include "runtime/serve/line_writer.h"
 
 #include <poll.h>
 #include <unistd.h>

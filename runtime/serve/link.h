@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet::serve {
 

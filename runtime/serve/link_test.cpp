@@ -1,4 +1,4 @@
-#include "serve/link.h"
+#include "runtime/serve/link.h"
 
 #include <gtest/gtest.h>
 #include <pty.h>

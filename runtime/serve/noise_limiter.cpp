@@ -1,4 +1,4 @@
-#include "serve/noise_limiter.h"
+#include "runtime/serve/noise_limiter.h"
 
 #include <algorithm>
 #include <utility>

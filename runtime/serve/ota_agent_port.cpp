@@ -1,4 +1,4 @@
-#include "serve/ota_agent_port.h"
+#include "runtime/serve/ota_agent_port.h"
 
 #include <utility>
 

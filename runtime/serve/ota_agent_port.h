@@ -22,8 +22,8 @@
 #include <mutex>
 #include <optional>
 
-#include "ota/ota_agent.h"
-#include "serve/ota_port.h"
+#include "runtime/ota/ota_agent.h"
+#include "runtime/serve/ota_port.h"
 
 namespace linnet::serve {
 

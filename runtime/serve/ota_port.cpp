@@ -1,4 +1,4 @@
-#include "serve/ota_port.h"
+#include "runtime/serve/ota_port.h"
 
 namespace linnet::serve {
 

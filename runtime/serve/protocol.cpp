@@ -1,4 +1,4 @@
-#include "serve/protocol.h"
+#include "runtime/serve/protocol.h"
 
 namespace linnet::serve {
 

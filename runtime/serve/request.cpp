@@ -1,14 +1,14 @@
-#include "serve/request.h"
+#include "runtime/serve/request.h"
 
 #include <cmath>
 #include <initializer_list>
 #include <limits>
 #include <utility>
 
-#include "serve/base64.h"
-#include "serve/classify_fields.h"
-#include "serve/crc32.h"
-#include "serve/field_reader.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/classify_fields.h"
+#include "runtime/serve/crc32.h"
+#include "runtime/serve/field_reader.h"
 
 namespace linnet::serve {
 namespace {

@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "serve/backend.h"
-#include "serve/protocol.h"
+#include "runtime/serve/backend.h"
+#include "runtime/serve/protocol.h"
 
 namespace linnet::serve {
 

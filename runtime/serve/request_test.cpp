@@ -1,10 +1,10 @@
-#include "serve/request.h"
+#include "runtime/serve/request.h"
 
 #include <gtest/gtest.h>
 
-#include "serve/base64.h"
-#include "serve/crc32.h"
-#include "serve/response.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/crc32.h"
+#include "runtime/serve/response.h"
 
 namespace linnet::serve {
 namespace {

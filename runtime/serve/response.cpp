@@ -1,4 +1,4 @@
-#include "serve/response.h"
+#include "runtime/serve/response.h"
 
 namespace linnet::serve {
 

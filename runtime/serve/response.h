@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "serve/protocol.h"
+#include "runtime/serve/protocol.h"
 
 namespace linnet::serve {
 

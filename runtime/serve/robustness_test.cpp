@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include "core/process_memory.h"
-#include "serve/testing/pty_client.h"
+#include "runtime/core/process_memory.h"
+#include "runtime/serve/testing/pty_client.h"
 
 namespace linnet::serve::testing {
 namespace {

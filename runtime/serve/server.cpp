@@ -1,4 +1,4 @@
-#include "serve/server.h"
+#include "runtime/serve/server.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -11,10 +11,10 @@
 #include <type_traits>
 #include <variant>
 
-#include "core/boundary.h"
-#include "core/process_memory.h"
+#include "runtime/core/boundary.h"
+#include "runtime/core/process_memory.h"
 #include "linnet/boards_generated.h"
-#include "serve/utf8_joiner.h"
+#include "runtime/serve/utf8_joiner.h"
 
 #ifndef LINNET_VERSION
 #define LINNET_VERSION "unknown"

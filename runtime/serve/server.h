@@ -34,15 +34,15 @@
 #include <string_view>
 #include <thread>
 
-#include "core/result.h"
-#include "serve/backend.h"
-#include "serve/line_framer.h"
-#include "serve/line_writer.h"
-#include "serve/link.h"
-#include "serve/noise_limiter.h"
-#include "serve/ota_port.h"
-#include "serve/request.h"
-#include "serve/response.h"
+#include "runtime/core/result.h"
+#include "runtime/serve/backend.h"
+#include "runtime/serve/line_framer.h"
+#include "runtime/serve/line_writer.h"
+#include "runtime/serve/link.h"
+#include "runtime/serve/noise_limiter.h"
+#include "runtime/serve/ota_port.h"
+#include "runtime/serve/request.h"
+#include "runtime/serve/response.h"
 
 namespace linnet::serve {
 

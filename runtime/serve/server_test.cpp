@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "serve/base64.h"
-#include "serve/crc32.h"
-#include "serve/testing/pty_client.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/crc32.h"
+#include "runtime/serve/testing/pty_client.h"
 
 namespace linnet::serve::testing {
 namespace {

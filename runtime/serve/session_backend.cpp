@@ -1,11 +1,11 @@
-#include "serve/session_backend.h"
+#include "runtime/serve/session_backend.h"
 
 #include <chrono>
 #include <filesystem>
 #include <random>
 
-#include "core/sha256.h"
-#include "serve/stop_strings.h"
+#include "runtime/core/sha256.h"
+#include "runtime/serve/stop_strings.h"
 
 namespace linnet::serve {
 namespace {

@@ -15,10 +15,10 @@
 #include <mutex>
 #include <string>
 
-#include "serve/backend.h"
-#include "session/classifier.h"
-#include "session/model.h"
-#include "session/session.h"
+#include "runtime/serve/backend.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/model.h"
+#include "runtime/session/session.h"
 
 namespace linnet::serve {
 

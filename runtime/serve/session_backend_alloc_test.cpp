@@ -15,9 +15,9 @@
 #include <cstring>
 #include <string>
 
-#include "serve/session_backend.h"
-#include "serve/testing/pty_client.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/serve/session_backend.h"
+#include "runtime/serve/testing/pty_client.h"
+#include "runtime/session/testing/tiny_model.h"
 #include "tests/alloc_counter/alloc_counter.h"
 
 namespace linnet::serve {

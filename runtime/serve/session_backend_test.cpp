@@ -1,12 +1,12 @@
 // The real backend (runtime/session on the tiny reference model): its answers equal the
 // session's and classifier's own, directly and through the serial server over a pty;
 // cancel, stop strings and model switching.
-#include "serve/session_backend.h"
+#include "runtime/serve/session_backend.h"
 
 #include <gtest/gtest.h>
 
-#include "serve/testing/pty_client.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/serve/testing/pty_client.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace linnet::serve {
 namespace {

@@ -1,4 +1,4 @@
-#include "serve/stop_strings.h"
+#include "runtime/serve/stop_strings.h"
 
 #include <gtest/gtest.h>
 

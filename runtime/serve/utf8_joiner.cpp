@@ -1,4 +1,4 @@
-#include "serve/utf8_joiner.h"
+#include "runtime/serve/utf8_joiner.h"
 
 namespace linnet::serve {
 namespace {

@@ -1,10 +1,10 @@
-#include "session/classifier.h"
+#include "runtime/session/classifier.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "core/finite.h"
-#include "session/prefix_state_file.h"
+#include "runtime/core/finite.h"
+#include "runtime/session/prefix_state_file.h"
 
 namespace linnet {
 namespace {

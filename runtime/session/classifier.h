@@ -29,10 +29,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "core/sha256.h"
-#include "session/label_scorer.h"
-#include "session/session.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
+#include "runtime/session/label_scorer.h"
+#include "runtime/session/session.h"
 
 namespace linnet {
 

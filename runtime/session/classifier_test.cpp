@@ -1,7 +1,7 @@
 // The classifier on the tiny reference model: label scores against a brute-force
 // computation (full softmax at every position), the prefix cache against no cache, the
 // prefix-state file, and the request checks.
-#include "session/classifier.h"
+#include "runtime/session/classifier.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "session/testing/tiny_model.h"
+#include "runtime/session/testing/tiny_model.h"
 
 namespace linnet {
 namespace {

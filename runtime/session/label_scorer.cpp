@@ -1,4 +1,4 @@
-#include "session/label_scorer.h"
+#include "runtime/session/label_scorer.h"
 
 #include <algorithm>
 #include <cmath>

@@ -25,9 +25,9 @@
 #include <span>
 #include <vector>
 
-#include "core/result.h"
-#include "model/executor.h"
-#include "tokenizer/bpe_merger.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor.h"
+#include "runtime/tokenizer/bpe_merger.h"
 
 namespace linnet {
 

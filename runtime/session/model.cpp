@@ -1,4 +1,4 @@
-#include "session/model.h"
+#include "runtime/session/model.h"
 
 #include <algorithm>
 

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "bundle/bundle.h"
-#include "core/result.h"
-#include "core/sha256.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/core/result.h"
+#include "runtime/core/sha256.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet {
 

@@ -1,11 +1,11 @@
-#include "session/prefix_state_file.h"
+#include "runtime/session/prefix_state_file.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
-#include "core/file_replacement.h"
+#include "runtime/core/file_replacement.h"
 
 namespace linnet {
 namespace {

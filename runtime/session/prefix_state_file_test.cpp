@@ -1,4 +1,4 @@
-#include "session/prefix_state_file.h"
+#include "runtime/session/prefix_state_file.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "session/safetensors_writer.h"
+#include "runtime/session/safetensors_writer.h"
 
 #include <bit>
 #include <cerrno>
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-#include "core/json_text.h"
+#include "runtime/core/json_text.h"
 
 namespace linnet {
 namespace {

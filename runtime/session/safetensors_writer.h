@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
+#include "runtime/core/result.h"
 
 namespace linnet {
 

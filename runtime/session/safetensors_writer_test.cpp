@@ -1,4 +1,4 @@
-#include "session/safetensors_writer.h"
+#include "runtime/session/safetensors_writer.h"
 
 #include <gtest/gtest.h>
 

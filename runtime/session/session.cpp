@@ -1,9 +1,9 @@
-#include "session/session.h"
+#include "runtime/session/session.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "tokenizer/stream_decoder.h"
+#include "runtime/tokenizer/stream_decoder.h"
 
 namespace linnet {
 namespace {

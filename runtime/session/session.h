@@ -25,12 +25,12 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/chat_prompt.h"
-#include "chat/stop_condition.h"
-#include "core/result.h"
-#include "model/executor.h"
-#include "sampling/sampler.h"
-#include "session/model.h"
+#include "runtime/chat/chat_prompt.h"
+#include "runtime/chat/stop_condition.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor.h"
+#include "runtime/sampling/sampler.h"
+#include "runtime/session/model.h"
 
 namespace linnet {
 

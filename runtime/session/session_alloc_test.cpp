@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "session/classifier.h"
-#include "session/session.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/session.h"
+#include "runtime/session/testing/tiny_model.h"
 #include "tests/alloc_counter/alloc_counter.h"
 
 namespace linnet {

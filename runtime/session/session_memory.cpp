@@ -1,8 +1,8 @@
-#include "session/session_memory.h"
+#include "runtime/session/session_memory.h"
 
 #include <string>
 
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 namespace linnet {
 

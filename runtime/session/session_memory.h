@@ -19,9 +19,9 @@
 
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "model/memory_plan.h"
-#include "session/classifier.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/model/memory_plan.h"
+#include "runtime/session/classifier.h"
 
 namespace linnet {
 

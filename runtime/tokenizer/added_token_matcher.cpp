@@ -1,4 +1,4 @@
-#include "tokenizer/added_token_matcher.h"
+#include "runtime/tokenizer/added_token_matcher.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "tokenizer/bpe_merger.h"
+#include "runtime/tokenizer/bpe_merger.h"
 
 #include <algorithm>
 #include <bit>

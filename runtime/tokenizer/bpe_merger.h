@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "tokenizer/token_id.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/token_id.h"
 
 namespace linnet {
 

@@ -1,9 +1,9 @@
-#include "tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
 
 #include <utf8proc.h>
 
-#include "tokenizer/unicode9_assigned.h"
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/unicode9_assigned.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace linnet {
 namespace {

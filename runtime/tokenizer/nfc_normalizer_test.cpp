@@ -2,7 +2,7 @@
 // assigned after 9.0; and the windowed NFC must equal the NFC of the whole string
 // (utf8proc's, between code points 9.0 did not have) for every BMP character next to
 // combining marks and Hangul jamo, and on random mixes.
-#include "tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
 
 #include <cstdlib>
 #include <random>
@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <utf8proc.h>
 
-#include "tokenizer/unicode9_assigned.h"
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/unicode9_assigned.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace linnet {
 namespace {

@@ -1,8 +1,8 @@
-#include "tokenizer/pre_tokenizer.h"
+#include "runtime/tokenizer/pre_tokenizer.h"
 
 #include <utf8proc.h>
 
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace linnet {
 namespace {

@@ -1,4 +1,4 @@
-#include "tokenizer/pre_tokenizer.h"
+#include "runtime/tokenizer/pre_tokenizer.h"
 
 #include <string>
 #include <vector>

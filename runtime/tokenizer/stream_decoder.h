@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/result.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet {
 

@@ -1,12 +1,12 @@
-#include "tokenizer/stream_decoder.h"
+#include "runtime/tokenizer/stream_decoder.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "converter/lib/tokenizer_json.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/tokenizer.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace linnet {
 namespace {

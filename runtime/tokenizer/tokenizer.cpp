@@ -1,8 +1,8 @@
-#include "tokenizer/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
-#include "tokenizer/nfc_normalizer.h"
-#include "tokenizer/stream_decoder.h"
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/stream_decoder.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace linnet {
 

@@ -17,12 +17,12 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
-#include "tokenizer/added_token_matcher.h"
-#include "tokenizer/bpe_merger.h"
-#include "tokenizer/nfc_normalizer.h"
-#include "tokenizer/pre_tokenizer.h"
-#include "tokenizer/tokenizer_source.h"
+#include "runtime/core/result.h"
+#include "runtime/tokenizer/added_token_matcher.h"
+#include "runtime/tokenizer/bpe_merger.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/pre_tokenizer.h"
+#include "runtime/tokenizer/tokenizer_source.h"
 
 namespace linnet {
 

@@ -9,11 +9,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "bundle/bundle.h"
-#include "chat/chat_prompt.h"
+#include "runtime/bundle/bundle.h"
+#include "runtime/chat/chat_prompt.h"
 #include "converter/lib/convert.h"
 #include "converter/lib/test_checkpoint.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace linnet {
 namespace {

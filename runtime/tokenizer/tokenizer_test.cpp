@@ -1,6 +1,6 @@
 // Golden test: every case of ../shared/models/qwen35-tiny-a/tokenizer_cases.json (ids
 // from the Hugging Face tokenizers library) must come out exactly.
-#include "tokenizer/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 #include <cstdio>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "converter/lib/tokenizer_json.h"
-#include "tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
 
 namespace linnet {
 namespace {

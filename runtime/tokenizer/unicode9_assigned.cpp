@@ -1,4 +1,4 @@
-#include "tokenizer/unicode9_assigned.h"
+#include "runtime/tokenizer/unicode9_assigned.h"
 
 #include <algorithm>
 #include <iterator>
@@ -14,7 +14,7 @@ struct CodePointRange {
 // Generated from the UCD's DerivedAge.txt by tools/unicode/gen_unicode9_assigned.py. A
 // code point's age never changes, so the table holds for every later Unicode version.
 constexpr CodePointRange kAssignedInUnicode9[] = {
-#include "tokenizer/unicode9_assigned_table.inc"
+#include "runtime/tokenizer/unicode9_assigned_table.inc"
 };
 
 }  // namespace

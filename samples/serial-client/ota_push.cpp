@@ -4,9 +4,9 @@
 #include <fstream>
 #include <vector>
 
-#include "ota/update_file.h"
-#include "serve/base64.h"
-#include "serve/crc32.h"
+#include "runtime/ota/update_file.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/crc32.h"
 
 namespace linnet::client {
 namespace {

@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/result.h"
-#include "serve/link.h"
+#include "runtime/core/result.h"
+#include "runtime/serve/link.h"
 
 namespace linnet::client {
 

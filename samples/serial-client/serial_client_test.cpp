@@ -12,14 +12,14 @@
 
 #include "converter/sign/signing_key.h"
 #include "converter/sign/update_writer.h"
-#include "ota/durable_file.h"
-#include "ota/ota_agent.h"
+#include "runtime/ota/durable_file.h"
+#include "runtime/ota/ota_agent.h"
 #include "ota_push.h"
 #include "serial_client.h"
-#include "serve/base64.h"
-#include "serve/crc32.h"
-#include "serve/ota_agent_port.h"
-#include "serve/testing/pty_client.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/crc32.h"
+#include "runtime/serve/ota_agent_port.h"
+#include "runtime/serve/testing/pty_client.h"
 
 namespace linnet::client {
 namespace {

@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "ota/bundle_trial.h"
-#include "ota/ota_agent.h"
+#include "runtime/ota/bundle_trial.h"
+#include "runtime/ota/ota_agent.h"
 
 namespace {
 

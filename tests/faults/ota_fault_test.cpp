@@ -30,12 +30,12 @@
 #include <set>
 #include <sstream>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/convert.h"
 #include "converter/sign/signing_key.h"
 #include "converter/sign/update_writer.h"
-#include "core/mapped_file.h"
-#include "ota/ota_agent.h"
+#include "runtime/core/mapped_file.h"
+#include "runtime/ota/ota_agent.h"
 
 extern char** environ;
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "memory_file.h"  // this folder
 
 namespace {

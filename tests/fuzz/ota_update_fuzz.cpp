@@ -12,9 +12,9 @@
 #include <span>
 #include <vector>
 
-#include "ota/public_key.h"
-#include "ota/store_state.h"
-#include "ota/update_file.h"
+#include "runtime/ota/public_key.h"
+#include "runtime/ota/store_state.h"
+#include "runtime/ota/update_file.h"
 
 namespace {
 

@@ -15,11 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "serve/base64.h"
-#include "serve/line_framer.h"
-#include "serve/request.h"
-#include "serve/response.h"
-#include "serve/utf8_joiner.h"
+#include "runtime/serve/base64.h"
+#include "runtime/serve/line_framer.h"
+#include "runtime/serve/request.h"
+#include "runtime/serve/response.h"
+#include "runtime/serve/utf8_joiner.h"
 
 namespace {
 

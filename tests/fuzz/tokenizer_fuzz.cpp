@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/nfc_normalizer.h"
-#include "tokenizer/stream_decoder.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "runtime/tokenizer/nfc_normalizer.h"
+#include "runtime/tokenizer/stream_decoder.h"
+#include "runtime/tokenizer/tokenizer.h"
+#include "runtime/tokenizer/utf8.h"
 
 namespace {
 

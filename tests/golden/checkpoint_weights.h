@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "core/result.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/core/result.h"
 
 namespace linnet::testing {
 

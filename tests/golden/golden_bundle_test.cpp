@@ -28,9 +28,9 @@
 #include <ostream>
 #include <utility>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/convert.h"
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 #include "tests/golden/checkpoint_weights.h"
 #include "tests/golden/golden_checks.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "model/executor.h"
+#include "runtime/model/executor.h"
 
 namespace linnet::testing {
 namespace {

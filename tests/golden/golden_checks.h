@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "bundle/model_view.h"
-#include "model/memory_plan.h"
+#include "runtime/bundle/model_view.h"
+#include "runtime/model/memory_plan.h"
 #include "tests/golden/golden_util.h"
 
 namespace linnet::testing {

@@ -22,9 +22,9 @@
 #include <string>
 
 #include "converter/lib/safetensors.h"
-#include "session/classifier.h"
-#include "session/session.h"
-#include "session/testing/tiny_model.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/session.h"
+#include "runtime/session/testing/tiny_model.h"
 #include "tests/golden/checkpoint_weights.h"
 #include "tests/golden/golden_util.h"
 

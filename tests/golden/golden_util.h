@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "converter/lib/safetensors.h"
-#include "core/result.h"
-#include "model/executor.h"
+#include "runtime/core/result.h"
+#include "runtime/model/executor.h"
 
 namespace linnet::testing {
 

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/convert.h"
 #include "converter/lib/test_checkpoint.h"
 #include "tests/golden/golden_checks.h"

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bundle/bundle.h"
+#include "runtime/bundle/bundle.h"
 #include "converter/lib/convert.h"
 #include "kernels/qlinear/tiled_pack.h"
 #include "converter/lib/test_checkpoint.h"

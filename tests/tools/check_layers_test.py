@@ -31,9 +31,9 @@ class CheckLayersTest(unittest.TestCase):
         self.root = Path(tempfile.mkdtemp())
         self.readme = README
         self.write("runtime/core/result.h", "#pragma once\n")
-        self.write("runtime/bundle/bundle.h", '#pragma once\n#include "core/result.h"\n')
-        self.write("kernels/linear.h", '#pragma once\n#include "bundle/bundle.h"\n')
-        self.write("runtime/model/executor.h", '#pragma once\n#include "kernels/linear.h"\n#include "core/result.h"\n')
+        self.write("runtime/bundle/bundle.h", '#pragma once\n#include "runtime/core/result.h"\n')
+        self.write("kernels/linear.h", '#pragma once\n#include "runtime/bundle/bundle.h"\n')
+        self.write("runtime/model/executor.h", '#pragma once\n#include "kernels/linear.h"\n#include "runtime/core/result.h"\n')
         self.write("converter/lib/convert.h", '#pragma once\n#include "kernels/linear.h"\n')
         self.write("runtime/bundle/CMakeLists.txt", "add_library(linnet_bundle STATIC bundle.cpp)\n"
                    "target_link_libraries(linnet_bundle PUBLIC linnet_core PRIVATE linnet_warnings)\n")
@@ -62,17 +62,17 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
 
     def test_an_upward_include_fails_with_file_and_line(self):
-        self.write("runtime/bundle/report.h", '#pragma once\n#include "core/result.h"\n#include "model/executor.h"\n')
+        self.write("runtime/bundle/report.h", '#pragma once\n#include "runtime/core/result.h"\n#include "runtime/model/executor.h"\n')
         result = self.run_check()
         self.assertEqual(result.returncode, 1)
-        self.assertIn('runtime/bundle/report.h:3: #include "model/executor.h" goes up: runtime/bundle may not '
+        self.assertIn('runtime/bundle/report.h:3: #include "runtime/model/executor.h" goes up: runtime/bundle may not '
                       "include runtime/model", result.stderr)
 
     def test_an_include_of_a_layer_not_listed_fails_even_below(self):
         # kernels may include bundle, and bundle core: core comes with bundle; model never.
-        self.write("kernels/ok.h", '#include "core/result.h"\n')
+        self.write("kernels/ok.h", '#include "runtime/core/result.h"\n')
         self.assertEqual(self.run_check().returncode, 0)
-        self.write("converter/lib/bad.h", '#include "model/executor.h"\n')
+        self.write("converter/lib/bad.h", '#include "runtime/model/executor.h"\n')
         self.assertEqual(self.run_check().returncode, 1)
 
     def test_test_code_may_include_the_test_support(self):
@@ -83,8 +83,8 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(self.run_check().returncode, 1)
 
     def test_a_listed_exception_passes_and_a_stale_one_fails(self):
-        self.write("runtime/bundle/report.h", '#include "model/executor.h"\n')
-        self.readme = README + "| `runtime/bundle/report.h` | `model/executor.h` | moves up |\n"
+        self.write("runtime/bundle/report.h", '#include "runtime/model/executor.h"\n')
+        self.readme = README + "| `runtime/bundle/report.h` | `runtime/model/executor.h` | moves up |\n"
         self.assertEqual(self.run_check().returncode, 0)
         (self.root / "runtime/bundle/report.h").unlink()
         result = self.run_check()
@@ -113,7 +113,7 @@ class CheckLayersTest(unittest.TestCase):
         self.assertIn("runtime/newpart/thing.h: its folder is not in the layers table", result.stderr)
 
     def test_an_include_that_resolves_nowhere_fails(self):
-        self.write("runtime/model/x.cpp", '#include "model/nowhere.h"\n')
+        self.write("runtime/model/x.cpp", '#include "runtime/model/nowhere.h"\n')
         result = self.run_check()
         self.assertEqual(result.returncode, 1)
         self.assertIn("no such file in the tree", result.stderr)

@@ -16,8 +16,8 @@
 
 #include "converter/sign/signing_key.h"
 #include "converter/sign/update_writer.h"
-#include "ota/durable_file.h"
-#include "ota/ota_agent.h"
+#include "runtime/ota/durable_file.h"
+#include "runtime/ota/ota_agent.h"
 
 namespace linnet::ota::testing_support {
 

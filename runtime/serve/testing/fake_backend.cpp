@@ -1,4 +1,4 @@
-#include "serve/testing/fake_backend.h"
+#include "runtime/serve/testing/fake_backend.h"
 
 #include <charconv>
 #include <limits>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/sha256.h"
+#include "runtime/core/sha256.h"
 
 namespace linnet::serve::testing {
 namespace {

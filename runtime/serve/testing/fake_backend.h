@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "serve/backend.h"
-#include "serve/ota_port.h"
+#include "runtime/serve/backend.h"
+#include "runtime/serve/ota_port.h"
 
 namespace linnet::serve::testing {
 

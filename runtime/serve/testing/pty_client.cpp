@@ -1,4 +1,4 @@
-#include "serve/testing/pty_client.h"
+#include "runtime/serve/testing/pty_client.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

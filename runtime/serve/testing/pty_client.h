@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "serve/server.h"
-#include "serve/testing/fake_backend.h"
+#include "runtime/serve/server.h"
+#include "runtime/serve/testing/fake_backend.h"
 
 namespace linnet::serve::testing {
 

@@ -1,4 +1,4 @@
-#include "session/testing/tiny_model.h"
+#include "runtime/session/testing/tiny_model.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

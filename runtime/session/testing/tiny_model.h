@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "session/model.h"
+#include "runtime/session/model.h"
 
 namespace linnet::testing {
 

@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "converter/lib/tokenizer_json.h"
-#include "tokenizer/stream_decoder.h"
-#include "tokenizer/tokenizer.h"
+#include "runtime/tokenizer/stream_decoder.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace {
 

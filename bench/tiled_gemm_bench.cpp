@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "bundle/tensor_layout.h"
+#include "runtime/bundle/tensor_layout.h"
 #include "kernels/qlinear/tiled_kernels.h"
 #include "kernels/qlinear/tiled_pack.h"
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "session/classifier.h"
-#include "session/session.h"
+#include "runtime/session/classifier.h"
+#include "runtime/session/session.h"
 
-namespace linnet::cli {
+namespace linnet::bench {
 
 struct ClassifyBenchOptions {
   int runs = 10;             // measured requests per mode (after one warm-up)
@@ -25,4 +25,4 @@ struct ClassifyBenchOptions {
 
 int run_classify_bench(Session& session, const ClassifyBenchOptions& options);
 
-}  // namespace linnet::cli
+}  // namespace linnet::bench

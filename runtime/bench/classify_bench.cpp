@@ -1,4 +1,4 @@
-#include "cli/classify_bench.h"
+#include "runtime/bench/classify_bench.h"
 
 #include <algorithm>
 #include <ctime>
@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-namespace linnet::cli {
+namespace linnet::bench {
 namespace {
 
 // CPU time of the whole process (all threads), in ms: on a busy machine wall time
@@ -187,4 +187,4 @@ int run_classify_bench(Session& session, const ClassifyBenchOptions& o) {
   return 0;
 }
 
-}  // namespace linnet::cli
+}  // namespace linnet::bench
