@@ -21,7 +21,7 @@
 # "board": kernels, platform checks, executor, golden forward pass, the code that differs
 # between targets. The default set runs every test under the sanitizers, and the board
 # tests of each board whose file says `ci = board` (rpi4, rpi5: each Pi's compiler flags
-# and qemu CPU model): it takes about 25 minutes on two cores, where every test in every
+# and qemu CPU model): it takes about 25 to 35 minutes on two cores, where every test in every
 # configuration would take over 45.
 #
 # First, inside the build environment, the source checks (seconds, python3): the board
