@@ -23,6 +23,15 @@ struct FlagParse {
   static FlagParse bad(std::string problem) { return {Kind::kBad, std::move(problem)}; }
 };
 
+// Offers args[i] to each flag group in turn (each has parse(args, i) -> FlagParse): the
+// first that takes it (or finds it bad) answers; kNotMine when none does.
+template <typename... Groups>
+FlagParse parse_flag_groups(Args args, std::size_t& i, Groups&... groups) {
+  FlagParse result;
+  ((result.kind == FlagParse::Kind::kNotMine ? (void)(result = groups.parse(args, i)) : (void)0), ...);
+  return result;
+}
+
 // `--help` or `-h` among the arguments (before a lone `--`, after which everything is text).
 bool wants_help(Args args);
 

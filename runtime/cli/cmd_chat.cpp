@@ -43,12 +43,9 @@ int run_chat(Args args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const bool has_value = i + 1 < args.size();
-    const FlagParse parsed = gen.parse(args, i);
+    const FlagParse parsed = parse_flag_groups(args, i, gen, session_flags);
     if (parsed.kind == FlagParse::Kind::kBad) return usage.error(parsed.problem);
     if (parsed.kind == FlagParse::Kind::kTaken) continue;
-    const FlagParse session_parsed = session_flags.parse(args, i);
-    if (session_parsed.kind == FlagParse::Kind::kBad) return usage.error(session_parsed.problem);
-    if (session_parsed.kind == FlagParse::Kind::kTaken) continue;
     if (a == "--system") {
       if (!has_value) return usage.error(missing_value(a));
       system = std::string(args[++i]);
